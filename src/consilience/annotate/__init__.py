@@ -1,0 +1,84 @@
+"""Annotate: language, sentences, entities, quotes, quantities and dates of cleaned articles.
+
+One spaCy pass per article (``nlp.pipe`` over paragraph chunks) gives sentences,
+entity mentions and the parse the quote finder needs; quantities and dates are
+rule-based over the cleaned text. All offsets index ``Article.text``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+
+from ..model import Article, Sentence
+from ..settings import DEFAULT_SETTINGS, Settings
+from .dates import extract_dates, infer_reference, resolve_dates
+from .entities import merge_entities, mentions_from_doc, resolve_speaker
+from .language import detect_language
+from .nlp import chunk_text, load_pipeline
+from .quantities import extract_quantities
+from .quotes import extract_quotes
+
+__all__ = ["annotate_articles", "annotate_article", "merge_entities", "resolve_speaker", "resolve_dates"]
+
+
+def annotate_articles(
+    articles: Iterable[Article], settings: Settings = DEFAULT_SETTINGS, progress: bool = False
+) -> list[Article]:
+    """Annotate articles in place (batched through spaCy) and return them."""
+    articles = list(articles)
+    nlp = load_pipeline(settings.spacy_model)
+    jobs = [(article, start, chunk) for article in articles for start, chunk in chunk_text(article.text, settings)]
+    for article in articles:
+        article.sentences, article.entities, article.quotes = [], [], []
+    docs: Iterator = nlp.pipe((chunk for _, _, chunk in jobs), batch_size=16)
+    if progress:
+        from rich.progress import track
+
+        docs = iter(track(docs, total=len(jobs), description="Annotating", transient=True))
+    for (article, start, _), doc in zip(jobs, docs, strict=True):
+        _add_doc(article, doc, start)
+    for article in articles:
+        _annotate_rules(article, settings)
+    return articles
+
+
+def annotate_article(article: Article, settings: Settings = DEFAULT_SETTINGS) -> Article:
+    """Annotate one article (see :func:`annotate_articles`)."""
+    return annotate_articles([article], settings)[0]
+
+
+def _add_doc(article: Article, doc, offset: int) -> None:  # type: ignore[no-untyped-def]
+    sentence_of: dict[int, int] = {}
+    for span in doc.sents:
+        text = span.text.strip()
+        if not text:
+            continue
+        lead = span.text.find(text)
+        index = len(article.sentences)
+        sentence_of[span.start] = index
+        begin = offset + span.start_char + lead
+        article.sentences.append(Sentence(index=index, start=begin, end=begin + len(text), text=text))
+    for span in doc.sents:
+        if span.start not in sentence_of:
+            sentence_of[span.start] = max(0, len(article.sentences) - 1)
+    mentions = mentions_from_doc(doc, offset, sentence_of)
+    article.entities.extend(mentions)
+    article.quotes.extend(extract_quotes(doc, offset, article.entities))
+
+
+def _annotate_rules(article: Article, settings: Settings) -> None:
+    if not article.language:
+        article.language = detect_language(f"{article.title or ''}\n{article.text}", settings)
+    for quote in article.quotes:
+        sentence = article.sentence_at(quote.start)
+        quote.sentence = sentence.index if sentence else 0
+    article.quantities = extract_quantities(article.text, article.sentences)
+    article.dates = extract_dates(article.text, article.sentences)
+    if article.published is not None:
+        reference: dt.date | None = article.published.date()
+        evidence = "publication date"
+    else:
+        reference, evidence = infer_reference(article.text, article.dates)
+    article.reference_date, article.reference_evidence = reference, evidence
+    resolve_dates(article.text, article.dates, reference, evidence)

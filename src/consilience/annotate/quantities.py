@@ -1,0 +1,164 @@
+"""Quantities: numbers with scale words, currencies, units and qualifiers, normalised.
+
+"200,000 million dollars" and "US $ 200 billion" both become ``amount=2e11,
+currency="USD"``; "(S $ 267.5 billion)" right after a figure becomes a
+conversion of that figure (``conversion_of``), not a figure of its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model import Quantity, Sentence
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12, "a dozen": 12,
+}  # fmt: skip
+_SCALES = {
+    "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9, "bn": 1e9,
+    "b": 1e9, "bln": 1e9, "trillion": 1e12, "tn": 1e12,
+}  # fmt: skip
+_PREFIX_CURRENCIES = {
+    "us$": "USD", "u.s.$": "USD", "$": "USD", "s$": "SGD", "hk$": "HKD", "a$": "AUD", "au$": "AUD", "c$": "CAD",
+    "ca$": "CAD", "nz$": "NZD", "nt$": "TWD", "r$": "BRL", "€": "EUR", "e": "EUR", "£": "GBP", "¥": "JPY",
+    "₹": "INR", "₽": "RUB", "rmb": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP", "cny": "CNY",
+}  # fmt: skip
+_SUFFIX_CURRENCIES = {
+    "us dollars": "USD", "u.s. dollars": "USD", "dollars": "USD", "dollar": "USD", "euros": "EUR", "euro": "EUR",
+    "pounds sterling": "GBP", "pounds": "GBP", "pound": "GBP", "sterling": "GBP", "yuan": "CNY", "renminbi": "CNY",
+    "roubles": "RUB", "rubles": "RUB", "rouble": "RUB", "ruble": "RUB", "yen": "JPY", "rupees": "INR",
+    "singapore dollars": "SGD", "hong kong dollars": "HKD", "australian dollars": "AUD", "canadian dollars": "CAD",
+}  # fmt: skip
+_UNITS = {
+    "percent": ("percent", 1.0), "per cent": ("percent", 1.0), "%": ("percent", 1.0),
+    "percentage points": ("percentage point", 1.0), "km": ("km", 1.0), "kilometres": ("km", 1.0),
+    "kilometers": ("km", 1.0), "miles": ("km", 1.609344), "mile": ("km", 1.609344), "metres": ("m", 1.0),
+    "meters": ("m", 1.0), "feet": ("m", 0.3048), "ft": ("m", 0.3048), "kg": ("kg", 1.0), "kilograms": ("kg", 1.0),
+    "tonnes": ("t", 1.0), "tons": ("t", 1.0), "degrees": ("degree", 1.0), "hours": ("hour", 1.0),
+    "days": ("day", 1.0), "weeks": ("week", 1.0), "months": ("month", 1.0), "years": ("year", 1.0),
+    "magnitude": ("magnitude", 1.0), "on the richter scale": ("magnitude", 1.0),
+}  # fmt: skip
+_QUALIFIERS = [
+    (re.compile(r"(more than|over|above|upwards of|in excess of)\s+$", re.I), "more-than"),
+    (re.compile(r"(at least|no fewer than|no less than|a minimum of)\s+$", re.I), "at-least"),
+    (re.compile(r"(less than|fewer than|under|below)\s+$", re.I), "less-than"),
+    (re.compile(r"(up to|at most|no more than|a maximum of)\s+$", re.I), "at-most"),
+    (re.compile(r"(nearly|almost|about|around|some|roughly|approximately|an estimated|estimated|close to)\s+$", re.I), "approx"),
+]  # fmt: skip
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_WORD_NUM = "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True))
+_CUR_PREFIX = r"(?:US|U\.S\.|S|HK|A|AU|C|CA|NZ|NT|R)\s?\$|\$|€|£|¥|₹|₽|\b(?:USD|EUR|GBP|CNY|RMB)\s?|\be(?=\d)"
+_SCALE = r"thousand|million|billion|trillion|mln|bln|mn|bn|tn|[kmb](?![a-z])"
+_SUFFIX = "|".join(sorted((re.escape(w) for w in [*_SUFFIX_CURRENCIES, *_UNITS]), key=len, reverse=True))
+_QUANTITY = re.compile(
+    rf"(?P<cur>{_CUR_PREFIX})?\s?(?P<num>{_NUM}|\b(?:{_WORD_NUM})\b)"
+    rf"(?:\s?-?\s?(?P<scale>{_SCALE})\b)?(?:\s?-?\s?(?P<suffix>{_SUFFIX})(?![a-z]))?",
+    re.I,
+)
+_MAGNITUDE_BEFORE = re.compile(r"magnitude(?: of)?[\s-]*$", re.I)
+_MONTHS = (
+    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?"
+)
+_DATE_BEFORE = re.compile(rf"\b({_MONTHS})\.?\s*$", re.I)
+_DATE_AFTER = re.compile(rf"^(st|nd|rd|th)?\s*(of\s+)?({_MONTHS})\b|^(st|nd|rd|th)\b|^:\d\d|^\s*(a\.m\.|p\.m\.|am\b|pm\b|gmt\b)", re.I)
+_COUNT_NOUN = re.compile(r"^\s+(?:[a-z]+\s+)?([a-z]{3,})\b")
+_STOP_NOUNS = {"and", "the", "of", "to", "in", "on", "or", "for", "with", "from", "at", "by", "as", "that", "is", "was",
+               "were", "are", "have", "has", "had", "a", "an", "per"}  # fmt: skip
+
+
+def extract_quantities(text: str, sentences: list[Sentence]) -> list[Quantity]:
+    """Every quantity in ``text`` with its sentence index, normalised amount, unit and currency."""
+    found: list[Quantity] = []
+    for match in _QUANTITY.finditer(text):
+        quantity = _to_quantity(text, match, sentences)
+        if quantity is None:
+            continue
+        if found and _is_conversion(text, found[-1], quantity):
+            quantity.conversion_of = len(found) - 1
+        found.append(quantity)
+    return found
+
+
+def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> Quantity | None:
+    raw_number = match.group("num")
+    currency_prefix = (match.group("cur") or "").replace(" ", "").lower()
+    scale_word = (match.group("scale") or "").lower()
+    suffix = (match.group("suffix") or "").lower()
+    is_word = not raw_number[0].isdigit()
+    if is_word:
+        amount = float(_NUMBER_WORDS[raw_number.lower()])
+    else:
+        amount = float(raw_number.replace(",", ""))
+    start, end = match.start(), match.end()
+    while start < end and text[start].isspace():
+        start += 1
+    before = text[max(0, start - 40) : start]
+    after = text[end : end + 40]
+    plain = not (currency_prefix or scale_word or suffix)
+    if plain and not is_word:
+        if re.fullmatch(r"1[5-9]\d\d|20\d\d", raw_number) or _DATE_BEFORE.search(before) or _DATE_AFTER.search(after):
+            return None  # a year, a day of a month, an ordinal or a clock time: the date stage owns it
+        if re.search(r"(\d[-–/.]\s?|:)$", before) or re.match(r"^\s?[-–:/]\s?\d", after):
+            return None  # a score, a range end or a time
+    if scale_word in ("m", "b", "k") and not currency_prefix:
+        return None  # "5 m" is metres more often than millions without a currency
+    if scale_word:
+        amount *= _SCALES[scale_word]
+    currency = _PREFIX_CURRENCIES.get(currency_prefix) if currency_prefix else None
+    unit: str | None = None
+    if suffix in _SUFFIX_CURRENCIES:
+        currency = currency or _SUFFIX_CURRENCIES[suffix]
+        if currency_prefix == "$" and suffix != "dollars":
+            currency = _SUFFIX_CURRENCIES[suffix]
+    elif suffix in _UNITS:
+        unit, factor = _UNITS[suffix]
+        amount *= factor
+    if unit is None and currency is None:
+        if _MAGNITUDE_BEFORE.search(before) or re.match(r"^[\s-]*magnitude", after, re.I):
+            unit = "magnitude"
+        else:
+            noun = _COUNT_NOUN.match(after)
+            if noun and noun.group(1).lower() not in _STOP_NOUNS:
+                unit = noun.group(1).lower()
+            elif is_word:
+                return None  # "one" without a counted noun is rarely a figure
+    if is_word and re.search(r"\b(the|these|those|both|all)\s+$", before, re.I):
+        return None  # "the two countries" refers back, it does not count
+    qualifier = "exact"
+    for pattern, name in _QUALIFIERS:
+        if pattern.search(before):
+            qualifier = name
+            break
+    sentence = _sentence_index(sentences, start)
+    return Quantity(
+        text=text[start:end],
+        start=start,
+        end=end,
+        sentence=sentence,
+        amount=amount,
+        unit=unit,
+        currency=currency,
+        qualifier=qualifier,  # type: ignore[arg-type]
+    )
+
+
+def _is_conversion(text: str, previous: Quantity, current: Quantity) -> bool:
+    """"X (Y)" or "X, or Y," with both in money or both in one unit family: Y restates X."""
+    between = text[previous.end : current.start]
+    if not re.fullmatch(r"\s*(\(|,?\s*or\s+|/\s*|,\s*about\s+|\[)\s*", between):
+        return False
+    both_money = previous.currency is not None and current.currency is not None
+    return (both_money and previous.currency != current.currency) or (
+        previous.unit is not None and previous.unit == current.unit and previous.currency is None
+    )
+
+
+def _sentence_index(sentences: list[Sentence], offset: int) -> int:
+    for sentence in sentences:
+        if sentence.start <= offset < sentence.end:
+            return sentence.index
+    return max(0, len(sentences) - 1) if sentences else 0

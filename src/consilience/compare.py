@@ -1,0 +1,397 @@
+"""Compare: align the sentences of a story's articles into facts and label them.
+
+Every sentence is a candidate claim. Sentences of different articles are linked
+when their embeddings are close (or fairly close with many shared content
+words) and one is the other's best match; linked sentences form one fact. A fact
+stated by two or more independent articles is ``corroborated``; by one,
+``single-source``; and ``conflict`` when two of its sources give incompatible
+values for the same slot (a number of the same unit or currency, or the speaker
+of the same quote). Conversions ("US$200 billion (S$267.5 billion)") and
+rounding are not conflicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .annotate.dates import resolve_dates
+from .annotate.entities import merge_entities, resolve_speaker
+from .embed import Embedder, get_embedder
+from .model import (
+    Article,
+    BriefLine,
+    Entity,
+    Fact,
+    FactMention,
+    FactStatus,
+    Quantity,
+    Story,
+    StoryComparison,
+    TimelineEntry,
+)
+from .settings import DEFAULT_SETTINGS, Settings
+
+_STOPWORDS = set(
+    "the a an and or but of to in on at by for with from as that this these those is are was were be been being has "
+    "have had will would can could should may might also its their his her our your they them he she it we i you "
+    "which who whom what when where while than then there here about into over after before during said says say "
+    "according told more most very such other all any some two both each between".split()
+)
+
+
+@dataclass
+class _Claim:
+    article: Article
+    sentence: int
+    text: str
+    start: int
+    end: int
+    words: set[str]
+
+
+def compare_story(
+    story: Story, articles: Sequence[Article], settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | None = None
+) -> StoryComparison:
+    """Align the facts of one story's articles; label, brief and date them."""
+    by_id = {a.id: a for a in articles}
+    members = [by_id[a] for a in story.articles if a in by_id]
+    independent = [a for a in members if not a.duplicate_of]
+    entities = merge_entities(members, settings, prefix=f"{story.id}-e")
+    _fill_story_dates(story, independent)
+    claims = _claims(independent)
+    groups, similarity = _align(claims, settings, embedder or get_embedder())
+    facts = [_fact(f"{story.id}-f{n}", [claims[i] for i in group], similarity, group, entities, settings)
+             for n, group in enumerate(groups, 1)]  # fmt: skip
+    facts.sort(key=_fact_rank)
+    for number, fact in enumerate(facts, 1):
+        fact.id = f"{story.id}-f{number}"
+    return StoryComparison(
+        story=story,
+        entities=entities,
+        facts=facts,
+        brief=_brief(facts, settings),
+        timeline=_timeline(facts, independent),
+    )
+
+
+def _fill_story_dates(story: Story, articles: list[Article]) -> None:
+    """Resolve undated articles' relative dates from the story, then pick the event date."""
+    anchors = Counter(a.reference_date for a in articles if a.reference_date)
+    if anchors:
+        anchor, _ = anchors.most_common(1)[0]
+        source = next(a for a in articles if a.reference_date == anchor)
+        for article in articles:
+            if article.reference_date is None:
+                article.reference_date = anchor
+                article.reference_evidence = (
+                    f"same story as {source.id}, which speaks from {anchor} ({source.reference_evidence})"
+                )
+                resolve_dates(article.text, article.dates, anchor, article.reference_evidence)
+    votes: Counter[dt.date] = Counter()
+    evidence: dict[dt.date, str] = {}
+    for article in articles:
+        for date in article.dates:
+            if date.granularity != "day" or date.value is None or article.reference_date is None:
+                continue
+            gap = (article.reference_date - date.value).days
+            if not -1 <= gap <= 7:
+                continue  # background dates (last year's events, future plans) are not the event
+            weight = 2.0 if date.sentence < 3 else 1.0
+            votes[date.value] += weight
+            evidence.setdefault(date.value, f"'{date.text}' in {article.id}: {date.evidence}")
+    if votes:
+        best = max(votes, key=lambda d: (votes[d], d))
+        story.event_date = best
+        supporters = sorted({a.id for a in articles for d in a.dates if d.value == best and d.granularity == "day"})
+        story.event_date_evidence = f"{evidence[best]}; dated so by {len(supporters)} article(s): {', '.join(supporters)}"
+    elif anchors:
+        story.event_date = anchors.most_common(1)[0][0]
+        story.event_date_evidence = "reference day of the articles (no dated event in the text)"
+
+
+def _claims(articles: list[Article]) -> list[_Claim]:
+    claims = []
+    for article in articles:
+        for sentence in article.sentences:
+            words = content_words(sentence.text)
+            if len(words) < 2:
+                continue
+            claims.append(_Claim(article, sentence.index, sentence.text, sentence.start, sentence.end, words))
+    return claims
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased word stems (first 5 letters) of the words that carry content."""
+    return {w[:5] for w in re.findall(r"[^\W\d_]{3,}|\d+(?:[.,]\d+)?", text.lower()) if w not in _STOPWORDS}
+
+
+def _align(claims: list[_Claim], settings: Settings, embedder: Embedder) -> tuple[list[list[int]], np.ndarray]:
+    """Group claims of different articles that say the same thing (union of best-match links)."""
+    if not claims:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    vectors = embedder.encode([c.text for c in claims])
+    similarity = vectors @ vectors.T
+    parent = list(range(len(claims)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_article: dict[str, list[int]] = defaultdict(list)
+    for index, claim in enumerate(claims):
+        by_article[claim.article.id].append(index)
+    score = similarity + settings.fact_overlap_weight * _overlap_matrix(claims)
+    members: dict[int, list[int]] = {i: [i] for i in range(len(claims))}
+    candidates: list[tuple[float, int, int]] = []
+    article_ids = list(by_article)
+    for a_pos, a in enumerate(article_ids):
+        for b in article_ids[a_pos + 1 :]:
+            rows, cols = by_article[a], by_article[b]
+            block = score[np.ix_(rows, cols)]
+            best_col = block.argmax(axis=1)
+            best_row = block.argmax(axis=0)
+            for r, row in enumerate(rows):
+                for c, col in enumerate(cols):
+                    mutual = best_col[r] == c and best_row[c] == r
+                    one_way = best_col[r] == c or best_row[c] == r
+                    value = float(block[r, c])
+                    if (mutual and value >= settings.fact_link) or (one_way and value >= settings.fact_link_one_way):
+                        candidates.append((value, row, col))
+    for _, row, col in sorted(candidates, reverse=True):
+        root_a, root_b = find(row), find(col)
+        if root_a == root_b:
+            continue
+        cross = [score[i, j] for i in members[root_a] for j in members[root_b] if claims[i].article is not claims[j].article]
+        if cross and float(np.mean(cross)) < settings.fact_group_mean:
+            continue  # joining would chain two different facts through one sentence
+        parent[root_a] = root_b
+        members[root_b].extend(members.pop(root_a))
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(claims)):
+        groups[find(index)].append(index)
+    return list(groups.values()), similarity
+
+
+def _overlap_matrix(claims: list[_Claim]) -> np.ndarray:
+    """Shared content words of each pair over the smaller sentence's count."""
+    size = len(claims)
+    overlap = np.zeros((size, size), dtype=np.float32)
+    for i in range(size):
+        for j in range(i + 1, size):
+            shared = len(claims[i].words & claims[j].words)
+            if shared:
+                overlap[i, j] = overlap[j, i] = shared / min(len(claims[i].words), len(claims[j].words))
+    return overlap
+
+
+def _fact(
+    fact_id: str, claims: list[_Claim], similarity: np.ndarray, indices: list[int], entities: list[Entity], settings: Settings
+) -> Fact:
+    indices_sorted = sorted(range(len(claims)), key=lambda k: (claims[k].article.id, claims[k].sentence))
+    claims = [claims[k] for k in indices_sorted]
+    indices = [indices[k] for k in indices_sorted]
+    mentions: list[FactMention] = []
+    quantities: list[tuple[_Claim, Quantity]] = []
+    speakers: list[tuple[_Claim, Entity | None, str | None, bool]] = []
+    for claim in claims:
+        article = claim.article
+        own = [q for q in article.quantities if q.sentence == claim.sentence and q.conversion_of is None]
+        quantities.extend((claim, q) for q in own)
+        quotes = [q for q in article.quotes if q.sentence == claim.sentence]
+        speaker_entity = None
+        speaker_text = None
+        if quotes:
+            speaker_text = quotes[0].speaker
+            speaker_entity = resolve_speaker(speaker_text, entities)
+            for quote in quotes:
+                entity = resolve_speaker(quote.speaker, entities)
+                quote.speaker_entity = entity.id if entity else None
+            speakers.append((claim, speaker_entity, speaker_text, quotes[0].direct))
+        day = next((d for d in article.dates if d.sentence == claim.sentence and d.granularity == "day" and d.value), None)
+        value = _value_dict(own[0], article) if own else None
+        mentions.append(
+            FactMention(
+                article=article.id, sentence=claim.sentence, start=claim.start, end=claim.end, text=claim.text,
+                value=value, speaker=speaker_entity.name if speaker_entity else speaker_text,
+                date=day.value.isoformat() if day and day.value else None,
+            )
+        )  # fmt: skip
+    articles = list(dict.fromkeys(c.article.id for c in claims))
+    representative = _representative(claims, similarity, indices)
+    kind = "statement"
+    if speakers and any(direct for _, _, _, direct in speakers):
+        kind = "quote"
+    elif quantities and any(q.currency or (q.unit and q.unit not in _WEAK_UNITS) for _, q in quantities):
+        kind = "quantity"
+    elif speakers:
+        kind = "quote"
+    elif any(m.date for m in mentions):
+        kind = "date"
+    speaker_names = Counter(e.name for _, e, _, _ in speakers if e is not None)
+    speaker = speaker_names.most_common(1)[0][0] if speaker_names else None
+    value = _fact_value(quantities)
+    conflict = _conflict(claims, quantities, speakers, similarity, indices, settings)
+    status = FactStatus.CONFLICT if conflict else FactStatus.CORROBORATED if len(articles) >= 2 else FactStatus.SINGLE_SOURCE
+    dates = Counter(m.date for m in mentions if m.date)
+    score = float(np.mean([similarity[i, j] for i in indices for j in indices if i < j])) if len(indices) > 1 else 0.0
+    return Fact(
+        id=fact_id, kind=kind, status=status, text=representative.text, mentions=mentions,  # type: ignore[arg-type]
+        speaker=speaker, value=value, date=dates.most_common(1)[0][0] if dates else None, conflict=conflict, score=score,
+    )  # fmt: skip
+
+
+_WEAK_UNITS = {"hour", "day", "week", "month", "year", "degree"}
+
+
+def _value_dict(quantity: Quantity, article: Article) -> dict[str, object]:
+    return {
+        "amount": quantity.amount,
+        "unit": quantity.unit,
+        "currency": quantity.currency,
+        "qualifier": quantity.qualifier,
+        "text": quantity.text,
+        "start": quantity.start,
+        "end": quantity.end,
+        "conversions": [
+            {"amount": q.amount, "currency": q.currency, "unit": q.unit, "text": q.text}
+            for q in article.quantities
+            if q.conversion_of is not None and article.quantities[q.conversion_of] is quantity
+        ],
+    }
+
+
+def _fact_value(quantities: list[tuple[_Claim, Quantity]]) -> dict[str, object] | None:
+    strong = [(c, q) for c, q in quantities if q.currency or (q.unit and q.unit not in _WEAK_UNITS)]
+    if not strong:
+        return None
+    dimension = Counter(q.dimension for _, q in strong).most_common(1)[0][0]
+    claim, quantity = next((c, q) for c, q in strong if q.dimension == dimension)
+    return {"amount": quantity.amount, "unit": quantity.unit, "currency": quantity.currency}
+
+
+def _conflict(
+    claims: list[_Claim],
+    quantities: list[tuple[_Claim, Quantity]],
+    speakers: list[tuple[_Claim, Entity | None, str | None, bool]],
+    similarity: np.ndarray,
+    indices: list[int],
+    settings: Settings,
+) -> str | None:
+    """Why two sources of this fact disagree, or None when they do not."""
+    index_of = {id(c): i for c, i in zip(claims, indices, strict=True)}
+    by_slot: dict[str, list[tuple[_Claim, Quantity]]] = defaultdict(list)
+    for claim, quantity in quantities:
+        if quantity.currency or (quantity.unit and quantity.unit not in _WEAK_UNITS):
+            by_slot[quantity.dimension].append((claim, quantity))
+    for slot, values in by_slot.items():
+        for a_pos, (claim_a, qa) in enumerate(values):
+            for claim_b, qb in values[a_pos + 1 :]:
+                if claim_a.article.id == claim_b.article.id:
+                    continue
+                if similarity[index_of[id(claim_a)], index_of[id(claim_b)]] < settings.conflict_similarity:
+                    continue
+                if _compatible(qa, qb, settings) or _has_match(claim_a, qb, values, settings) or _has_match(
+                    claim_b, qa, values, settings
+                ):
+                    continue
+                return (
+                    f"{claim_a.article.id} says {qa.text}, {claim_b.article.id} says {qb.text} "
+                    f"({slot.replace('money:', '')})"
+                )
+    named = [(c, e) for c, e, _, direct in speakers if e is not None and direct and e.type == "PERSON"]
+    for a_pos, (claim_a, ea) in enumerate(named):
+        for claim_b, eb in named[a_pos + 1 :]:
+            if claim_a.article.id != claim_b.article.id and ea.id != eb.id:
+                if similarity[index_of[id(claim_a)], index_of[id(claim_b)]] >= settings.speaker_conflict_similarity:
+                    return f"{claim_a.article.id} attributes it to {ea.name}, {claim_b.article.id} to {eb.name}"
+    return None
+
+
+def _has_match(claim: _Claim, quantity: Quantity, values: list[tuple[_Claim, Quantity]], settings: Settings) -> bool:
+    """The article of ``claim`` also states a value compatible with ``quantity`` for this fact."""
+    return any(c.article.id == claim.article.id and _compatible(q, quantity, settings) for c, q in values)
+
+
+def _compatible(a: Quantity, b: Quantity, settings: Settings) -> bool:
+    """Same value allowing rounding, approximations and open bounds ("more than 30")."""
+    if a.dimension != b.dimension:
+        return True  # different slots are never in conflict
+    low_a, high_a = _bounds(a, settings)
+    low_b, high_b = _bounds(b, settings)
+    return low_a <= high_b and low_b <= high_a
+
+
+def _bounds(quantity: Quantity, settings: Settings) -> tuple[float, float]:
+    amount = quantity.amount
+    tolerance = settings.quantity_tolerance * abs(amount)
+    if quantity.qualifier == "approx":
+        tolerance *= 2
+    if quantity.qualifier in ("more-than", "at-least"):
+        return amount - tolerance, float("inf")
+    if quantity.qualifier in ("less-than", "at-most"):
+        return float("-inf"), amount + tolerance
+    return amount - tolerance, amount + tolerance
+
+
+def _representative(claims: list[_Claim], similarity: np.ndarray, indices: list[int]) -> _Claim:
+    """The sentence closest to all the others (ties: the shorter), as the fact's wording."""
+    if len(claims) == 1:
+        return claims[0]
+    scores = [float(np.mean([similarity[i, j] for j in indices if j != i])) for i in indices]
+    best = max(range(len(claims)), key=lambda k: (round(scores[k], 2), -len(claims[k].text)))
+    return claims[best]
+
+
+def _fact_rank(fact: Fact) -> tuple[int, int, float, int]:
+    first_sentence = min(m.sentence for m in fact.mentions)
+    status_order = {FactStatus.CONFLICT: 0, FactStatus.CORROBORATED: 0, FactStatus.SINGLE_SOURCE: 1}[fact.status]
+    return (status_order, -len(fact.articles), -fact.score, first_sentence)
+
+
+def _brief(facts: list[Fact], settings: Settings) -> list[BriefLine]:
+    """Best-supported facts first (conflicts always shown), each citing its sources."""
+    lines: list[BriefLine] = []
+    chosen = [f for f in facts if f.status != FactStatus.SINGLE_SOURCE]
+    chosen += sorted(
+        (f for f in facts if f.status == FactStatus.SINGLE_SOURCE and f.kind != "statement"),
+        key=lambda f: min(m.sentence for m in f.mentions),
+    )
+    chosen += sorted(
+        (f for f in facts if f.status == FactStatus.SINGLE_SOURCE and f.kind == "statement"),
+        key=lambda f: min(m.sentence for m in f.mentions),
+    )
+    for fact in chosen[: max(settings.brief_lines, sum(f.status == FactStatus.CONFLICT for f in facts))]:
+        text = fact.text
+        if fact.status == FactStatus.CONFLICT and fact.conflict:
+            text = f"{text} [sources disagree: {fact.conflict}]"
+        lines.append(BriefLine(text=text, facts=[fact.id], sources=fact.articles, status=fact.status))
+    return lines
+
+
+def _timeline(facts: list[Fact], articles: list[Article]) -> list[TimelineEntry]:
+    """Dated facts in date order (day or month precision), citing their sources."""
+    entries: dict[tuple[str, str], TimelineEntry] = {}
+    fact_of_sentence = {(m.article, m.sentence): f for f in facts for m in f.mentions}
+    for article in articles:
+        for date in article.dates:
+            if date.value is None or date.granularity not in ("day", "month"):
+                continue
+            fact = fact_of_sentence.get((article.id, date.sentence))
+            if fact is None:
+                continue
+            label = date.value.isoformat() if date.granularity == "day" else date.value.strftime("%Y-%m")
+            key = (label, fact.id)
+            entry = entries.get(key)
+            if entry is None:
+                entries[key] = TimelineEntry(
+                    date=label, granularity=date.granularity, text=fact.text, facts=[fact.id], sources=list(fact.articles)
+                )
+    return sorted(entries.values(), key=lambda e: (e.date, e.facts))

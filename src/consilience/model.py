@@ -1,0 +1,261 @@
+"""The data model shared by every pipeline stage.
+
+Plain dataclasses, no behaviour beyond small derived properties and ``to_dict``
+helpers: stages are functions over these objects, storage backends persist them,
+renderers read them. Character offsets always index ``Article.text`` (the cleaned
+text) unless a field says otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+FactKind = Literal["quote", "quantity", "date", "statement"]
+
+
+class FactStatus(str, Enum):
+    """How the sources stand on one fact."""
+
+    CORROBORATED = "corroborated"
+    SINGLE_SOURCE = "single-source"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class CleaningEdit:
+    """One change the cleaner made, in coordinates of the *raw* text.
+
+    ``start``/``end`` delimit the raw characters that were replaced by
+    ``replacement`` (empty for a pure removal, non-empty for a repair).
+    """
+
+    start: int
+    end: int
+    removed: str
+    replacement: str
+    reason: str
+
+
+@dataclass
+class Sentence:
+    """A sentence of an article's cleaned text."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class EntityMention:
+    """A named-entity span in one article."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+    sentence: int
+    entity_id: str | None = None
+
+
+@dataclass
+class Entity:
+    """One real-world entity, merged across articles, with every surface form."""
+
+    id: str
+    name: str
+    type: str
+    aliases: list[str] = field(default_factory=list)
+    mentions: int = 0
+
+
+@dataclass
+class Quantity:
+    """A normalised number: ``amount`` in base units (2e11 for "200 billion")."""
+
+    text: str
+    start: int
+    end: int
+    sentence: int
+    amount: float
+    unit: str | None = None
+    currency: str | None = None
+    qualifier: Literal["exact", "approx", "at-least", "at-most", "more-than", "less-than"] = "exact"
+    conversion_of: int | None = None  # index (in the article's quantity list) of the figure this converts
+
+    @property
+    def dimension(self) -> str:
+        """What the number measures: a currency code, a unit, or ``count``."""
+        if self.currency:
+            return f"money:{self.currency}"
+        return self.unit or "count"
+
+
+@dataclass
+class DateRef:
+    """A date expression resolved (when possible) to a calendar day, month or year."""
+
+    text: str
+    start: int
+    end: int
+    sentence: int
+    granularity: Literal["day", "month", "year", "unresolved"]
+    value: dt.date | None = None
+    evidence: str = ""
+    relative: bool = False  # a weekday or a day without its month/year, resolved from context
+
+
+@dataclass
+class Quote:
+    """Something a speaker said, directly (quotation marks) or reported ("he said that")."""
+
+    text: str
+    start: int
+    end: int
+    sentence: int
+    speaker: str | None  # surface form as found (or the resolved antecedent)
+    speaker_entity: str | None = None  # Entity.id once merged
+    direct: bool = True
+    cue: str | None = None  # the reporting verb or phrase
+
+
+@dataclass
+class Article:
+    """One news article, as read and then progressively annotated."""
+
+    id: str
+    text: str
+    title: str | None = None
+    outlet: str | None = None
+    published: dt.datetime | None = None
+    url: str | None = None
+    language: str | None = None
+    source: str | None = None  # where it was read from (path, URL, path#line)
+    raw_text: str | None = None  # the text before cleaning
+    cleaning: list[CleaningEdit] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
+    entities: list[EntityMention] = field(default_factory=list)
+    quantities: list[Quantity] = field(default_factory=list)
+    dates: list[DateRef] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    reference_date: dt.date | None = None  # the day the article speaks from
+    reference_evidence: str = ""
+    duplicate_of: str | None = None  # an earlier article with the same text (not an independent source)
+
+    def sentence_at(self, offset: int) -> Sentence | None:
+        """The sentence containing character ``offset`` of the cleaned text."""
+        for sentence in self.sentences:
+            if sentence.start <= offset < sentence.end:
+                return sentence
+        return None
+
+
+@dataclass
+class FactMention:
+    """Where one source states a fact: article, sentence and character span."""
+
+    article: str
+    sentence: int
+    start: int
+    end: int
+    text: str
+    value: dict[str, Any] | None = None
+    speaker: str | None = None
+    date: str | None = None
+
+
+@dataclass
+class Fact:
+    """A claim aligned across articles, with its status and provenance."""
+
+    id: str
+    kind: FactKind
+    status: FactStatus
+    text: str
+    mentions: list[FactMention]
+    speaker: str | None = None
+    value: dict[str, Any] | None = None
+    date: str | None = None
+    conflict: str | None = None  # why the sources disagree, when status is conflict
+    score: float = 0.0
+
+    @property
+    def articles(self) -> list[str]:
+        """The distinct articles that state this fact, in mention order."""
+        return list(dict.fromkeys(m.article for m in self.mentions))
+
+
+@dataclass
+class BriefLine:
+    """One line of the consolidated brief, citing the facts it rests on."""
+
+    text: str
+    facts: list[str]
+    sources: list[str]
+    status: FactStatus
+
+
+@dataclass
+class TimelineEntry:
+    """A dated event on the story's timeline."""
+
+    date: str
+    granularity: str
+    text: str
+    facts: list[str]
+    sources: list[str]
+
+
+@dataclass
+class Story:
+    """Articles reporting the same event."""
+
+    id: str
+    articles: list[str]
+    event_date: dt.date | None = None
+    event_date_evidence: str = ""
+
+
+@dataclass
+class StoryComparison:
+    """A story with what its sources agree on, what only one says, and where they clash."""
+
+    story: Story
+    entities: list[Entity]
+    facts: list[Fact]
+    brief: list[BriefLine]
+    timeline: list[TimelineEntry]
+
+
+@dataclass
+class Comparison:
+    """The full result of a run: the articles read and the compared stories."""
+
+    articles: list[Article]
+    stories: list[StoryComparison]
+    warnings: list[str] = field(default_factory=list)
+
+    def article(self, article_id: str) -> Article:
+        """The article with id ``article_id``."""
+        for article in self.articles:
+            if article.id == article_id:
+                return article
+        raise KeyError(article_id)
+
+
+def to_plain(obj: Any) -> Any:
+    """Convert model objects into JSON-ready Python values (dates as ISO strings)."""
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, (dt.date, dt.datetime)):
+        return obj.isoformat()
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: to_plain(v) for k, v in asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {k: to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_plain(v) for v in obj]
+    return obj

@@ -1,0 +1,36 @@
+"""Helpers shared by the human-readable renderers."""
+
+from __future__ import annotations
+
+from ..model import Comparison, Fact, FactStatus, StoryComparison
+
+STATUS_LABEL = {
+    FactStatus.CORROBORATED: "corroborated",
+    FactStatus.SINGLE_SOURCE: "single source",
+    FactStatus.CONFLICT: "CONFLICT",
+}
+
+
+def source_numbers(comparison: Comparison) -> dict[str, int]:
+    """Article id -> citation number [n], in input order."""
+    return {article.id: number for number, article in enumerate(comparison.articles, 1)}
+
+
+def cite(article_ids: list[str], numbers: dict[str, int]) -> str:
+    """"[1][2]" for the given articles."""
+    return "".join(f"[{numbers[a]}]" for a in article_ids if a in numbers)
+
+
+def counts(item: StoryComparison) -> dict[FactStatus, int]:
+    """How many facts of each status a story has."""
+    result = dict.fromkeys(FactStatus, 0)
+    for fact in item.facts:
+        result[fact.status] += 1
+    return result
+
+
+def notable_single_source(item: StoryComparison, limit: int) -> list[Fact]:
+    """Single-source facts worth listing: quotes, figures and dated facts first, then lead sentences."""
+    single = [f for f in item.facts if f.status == FactStatus.SINGLE_SOURCE]
+    single.sort(key=lambda f: (f.kind == "statement", min(m.sentence for m in f.mentions)))
+    return single[:limit]

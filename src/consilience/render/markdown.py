@@ -1,0 +1,63 @@
+"""A self-contained Markdown report."""
+
+from __future__ import annotations
+
+from ..model import Comparison, FactStatus
+from .common import STATUS_LABEL, cite, counts, source_numbers
+
+
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_").replace("\n", " ")
+
+
+def to_markdown(comparison: Comparison) -> str:
+    """The full report: sources, then per story the brief, conflicts, timeline and every fact with citations."""
+    numbers = source_numbers(comparison)
+    out = ["# consilience report", "", "## Sources", "", "| # | id | outlet | published | language | title |", "|---|---|---|---|---|---|"]
+    for article in comparison.articles:
+        title = article.title or (article.sentences[0].text[:100] if article.sentences else "")
+        published = article.published.date().isoformat() if article.published else ""
+        out.append(
+            f"| {numbers[article.id]} | {_md(article.id)} | {_md(article.outlet or '')} | {published} | "
+            f"{article.language or ''} | {_md(title)} |"
+        )
+    for item in comparison.stories:
+        story = item.story
+        tally = counts(item)
+        out += ["", f"## Story {story.id}: {len(story.articles)} article(s) {cite(story.articles, numbers)}", ""]
+        if story.event_date:
+            out.append(f"**Event date:** {story.event_date.isoformat()} ({_md(story.event_date_evidence)})")
+            out.append("")
+        out.append(
+            f"{tally[FactStatus.CORROBORATED]} corroborated, {tally[FactStatus.SINGLE_SOURCE]} single-source, "
+            f"{tally[FactStatus.CONFLICT]} conflicting facts."
+        )
+        out += ["", "### Brief", ""]
+        out += [f"- **{STATUS_LABEL[line.status]}** {_md(line.text)} {cite(line.sources, numbers)}" for line in item.brief]
+        conflicts = [f for f in item.facts if f.status == FactStatus.CONFLICT]
+        if conflicts:
+            out += ["", "### Conflicts", ""]
+            for fact in conflicts:
+                out.append(f"- **{fact.id}** {_md(fact.conflict or '')}")
+                for mention in fact.mentions:
+                    out.append(
+                        f"  - {cite([mention.article], numbers)} {_md(mention.text)} "
+                        f"(sentence {mention.sentence}, chars {mention.start}-{mention.end})"
+                    )
+        if item.timeline:
+            out += ["", "### Timeline", "", "| date | event | sources |", "|---|---|---|"]
+            out += [f"| {e.date} | {_md(e.text)} | {cite(e.sources, numbers)} |" for e in item.timeline]
+        if item.entities:
+            out += ["", "### Entities", ""]
+            out += [
+                f"- {_md(e.name)} ({e.type})" + (f": also {_md(', '.join(e.aliases))}" if e.aliases else "")
+                for e in item.entities[:30]
+            ]
+        out += ["", "### All facts", "", "| id | status | kind | fact | sources |", "|---|---|---|---|---|"]
+        out += [
+            f"| {f.id} | {STATUS_LABEL[f.status]} | {f.kind} | {_md(f.text)} | {cite(f.articles, numbers)} |"
+            for f in item.facts
+        ]
+    if comparison.warnings:
+        out += ["", "## Notes", ""] + [f"- {_md(w)}" for w in comparison.warnings]
+    return "\n".join(out) + "\n"
