@@ -195,7 +195,7 @@ def _final_edits(raw: str, cleaned: str, origin: array[int], reasons: list[tuple
 
 
 def _reason_for(start: int, end: int, reasons: list[tuple[int, int, str]]) -> str:
-    found = [r for s, e, r in reasons if s < end and e > start or (start == end and s <= start <= e)]
+    found = [r for s, e, r in reasons if (s < end and e > start) or (start == end and s <= start <= e)]
     return "; ".join(dict.fromkeys(found)) or "white space"
 
 
@@ -272,7 +272,9 @@ def _pass_stray_full_stops(text: str, settings: Settings) -> Iterator[PassEdit]:
 
 
 def _pass_compounds(text: str, settings: Settings) -> Iterator[PassEdit]:
-    edits: list[PassEdit] = [(m.start(), m.end(), "-", "stray space in compound") for m in _SPACED_HYPHEN.finditer(text)]
+    edits: list[PassEdit] = [
+        (m.start(), m.end(), "-", "stray space in compound") for m in _SPACED_HYPHEN.finditer(text)
+    ]
     edits.sort()
     yield from edits
 

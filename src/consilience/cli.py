@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     compare = commands.add_parser("compare", help="compare articles: agreement, single-source facts, conflicts")
     compare.add_argument("paths", nargs="+", metavar="PATH", help="text, HTML, JSONL or CSV files, folders or globs")
-    compare.add_argument("--json", action="store_true", help="print the machine form (docs/json.md) instead of the report")
+    compare.add_argument(
+        "--json", action="store_true", help="print the machine form (docs/json.md) instead of the report"
+    )
     compare.add_argument("--markdown", metavar="FILE", help="also write a Markdown report to FILE")
     compare.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
     compare.add_argument("--strict", action="store_true", help="stop at the first input that cannot be read")
@@ -73,7 +75,9 @@ def _compare(args: argparse.Namespace) -> int:
         if path:
             _write(Path(path), render(comparison))
     if args.json:
-        json.dump(to_json(comparison, include_cleaning=not args.no_cleaning_log), sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(
+            to_json(comparison, include_cleaning=not args.no_cleaning_log), sys.stdout, ensure_ascii=False, indent=2
+        )
         sys.stdout.write("\n")
     else:
         print_report(comparison)

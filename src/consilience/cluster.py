@@ -79,10 +79,10 @@ def cluster_articles(
 ) -> list[Story]:
     """Group articles into stories, feeding them in publication order (undated first, in input order)."""
     clusterer = StoryClusterer(settings, embedder)
-    floor = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
     order = sorted(
         range(len(articles)),
-        key=lambda i: (_aware(articles[i].published) if articles[i].published else floor, i),
+        key=lambda i: (_aware(articles[i].published), i) if articles[i].published else (floor, i),
     )
     for index in order:
         clusterer.add(articles[index])
@@ -100,5 +100,6 @@ def entity_keys(article: Article) -> set[str]:
     return {normalise_name(m.text) for m in article.entities if m.label in _KEY_LABELS and re.search(r"\w", m.text)}
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+def _aware(value: dt.datetime | None) -> dt.datetime:
+    assert value is not None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -38,10 +38,94 @@ from .model import (
 from .settings import DEFAULT_SETTINGS, Settings
 
 _STOPWORDS = set(
-    "the a an and or but of to in on at by for with from as that this these those is are was were be been being has "
-    "have had will would can could should may might also its their his her our your they them he she it we i you "
-    "which who whom what when where while than then there here about into over after before during said says say "
-    "according told more most very such other all any some two both each between".split()
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "but",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "that",
+        "this",
+        "these",
+        "those",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "also",
+        "its",
+        "their",
+        "his",
+        "her",
+        "our",
+        "your",
+        "they",
+        "them",
+        "he",
+        "she",
+        "it",
+        "we",
+        "i",
+        "you",
+        "which",
+        "who",
+        "whom",
+        "what",
+        "when",
+        "where",
+        "while",
+        "than",
+        "then",
+        "there",
+        "here",
+        "about",
+        "into",
+        "over",
+        "after",
+        "before",
+        "during",
+        "said",
+        "says",
+        "say",
+        "according",
+        "told",
+        "more",
+        "most",
+        "very",
+        "such",
+        "other",
+        "all",
+        "any",
+        "some",
+        "two",
+        "both",
+        "each",
+        "between",
+    ]
 )
 
 
@@ -66,7 +150,7 @@ def compare_story(
     _fill_story_dates(story, independent)
     claims = _claims(independent)
     groups, similarity = _align(claims, settings, embedder or get_embedder())
-    facts = [_fact(f"{story.id}-f{n}", [claims[i] for i in group], similarity, group, entities, settings)
+    facts = [_fact(f"{story.id}-f{n}", [claims[i] for i in group], similarity, group, entities, settings, story.event_date)
              for n, group in enumerate(groups, 1)]  # fmt: skip
     facts.sort(key=_fact_rank)
     for number, fact in enumerate(facts, 1):
@@ -93,7 +177,7 @@ def _fill_story_dates(story: Story, articles: list[Article]) -> None:
                     f"same story as {source.id}, which speaks from {anchor} ({source.reference_evidence})"
                 )
                 resolve_dates(article.text, article.dates, anchor, article.reference_evidence)
-    votes: Counter[dt.date] = Counter()
+    votes: dict[dt.date, float] = defaultdict(float)
     evidence: dict[dt.date, str] = {}
     for article in articles:
         for date in article.dates:
@@ -109,7 +193,9 @@ def _fill_story_dates(story: Story, articles: list[Article]) -> None:
         best = max(votes, key=lambda d: (votes[d], d))
         story.event_date = best
         supporters = sorted({a.id for a in articles for d in a.dates if d.value == best and d.granularity == "day"})
-        story.event_date_evidence = f"{evidence[best]}; dated so by {len(supporters)} article(s): {', '.join(supporters)}"
+        story.event_date_evidence = (
+            f"{evidence[best]}; dated so by {len(supporters)} article(s): {', '.join(supporters)}"
+        )
     elif anchors:
         story.event_date = anchors.most_common(1)[0][0]
         story.event_date_evidence = "reference day of the articles (no dated event in the text)"
@@ -169,7 +255,9 @@ def _align(claims: list[_Claim], settings: Settings, embedder: Embedder) -> tupl
         root_a, root_b = find(row), find(col)
         if root_a == root_b:
             continue
-        cross = [score[i, j] for i in members[root_a] for j in members[root_b] if claims[i].article is not claims[j].article]
+        cross = [
+            score[i, j] for i in members[root_a] for j in members[root_b] if claims[i].article is not claims[j].article
+        ]
         if cross and float(np.mean(cross)) < settings.fact_group_mean:
             continue  # joining would chain two different facts through one sentence
         parent[root_a] = root_b
@@ -193,7 +281,13 @@ def _overlap_matrix(claims: list[_Claim]) -> np.ndarray:
 
 
 def _fact(
-    fact_id: str, claims: list[_Claim], similarity: np.ndarray, indices: list[int], entities: list[Entity], settings: Settings
+    fact_id: str,
+    claims: list[_Claim],
+    similarity: np.ndarray,
+    indices: list[int],
+    entities: list[Entity],
+    settings: Settings,
+    event_date: dt.date | None = None,
 ) -> Fact:
     indices_sorted = sorted(range(len(claims)), key=lambda k: (claims[k].article.id, claims[k].sentence))
     claims = [claims[k] for k in indices_sorted]
@@ -215,7 +309,9 @@ def _fact(
                 entity = resolve_speaker(quote.speaker, entities)
                 quote.speaker_entity = entity.id if entity else None
             speakers.append((claim, speaker_entity, speaker_text, quotes[0].direct))
-        day = next((d for d in article.dates if d.sentence == claim.sentence and d.granularity == "day" and d.value), None)
+        day = next(
+            (d for d in article.dates if d.sentence == claim.sentence and d.granularity == "day" and d.value), None
+        )
         value = _value_dict(own[0], article) if own else None
         mentions.append(
             FactMention(
@@ -224,6 +320,17 @@ def _fact(
                 date=day.value.isoformat() if day and day.value else None,
             )
         )  # fmt: skip
+    value = _fact_value(quantities)
+    if value is not None:
+        main_dimension = str(value["dimension"])
+        for mention, claim in zip(mentions, claims, strict=True):
+            own = [q for c, q in quantities if c is claim]
+            preferred = sorted(
+                own, key=lambda q: (q.dimension != main_dimension, q.currency is None, not _is_strong(q))
+            )
+            if preferred:
+                mention.value = _value_dict(preferred[0], claim.article)
+        value.pop("dimension")
     articles = list(dict.fromkeys(c.article.id for c in claims))
     representative = _representative(claims, similarity, indices)
     kind = "statement"
@@ -237,9 +344,10 @@ def _fact(
         kind = "date"
     speaker_names = Counter(e.name for _, e, _, _ in speakers if e is not None)
     speaker = speaker_names.most_common(1)[0][0] if speaker_names else None
-    value = _fact_value(quantities)
-    conflict = _conflict(claims, quantities, speakers, similarity, indices, settings)
-    status = FactStatus.CONFLICT if conflict else FactStatus.CORROBORATED if len(articles) >= 2 else FactStatus.SINGLE_SOURCE
+    conflict = _conflict(claims, quantities, speakers, similarity, indices, settings, event_date)
+    status = (
+        FactStatus.CONFLICT if conflict else FactStatus.CORROBORATED if len(articles) >= 2 else FactStatus.SINGLE_SOURCE
+    )
     dates = Counter(m.date for m in mentions if m.date)
     score = float(np.mean([similarity[i, j] for i in indices for j in indices if i < j])) if len(indices) > 1 else 0.0
     return Fact(
@@ -249,6 +357,11 @@ def _fact(
 
 
 _WEAK_UNITS = {"hour", "day", "week", "month", "year", "degree"}
+
+
+def _is_strong(quantity: Quantity) -> bool:
+    """Money or a measured unit: figures worth comparing (not "two of them")."""
+    return bool(quantity.currency or (quantity.unit and quantity.unit not in _WEAK_UNITS))
 
 
 def _value_dict(quantity: Quantity, article: Article) -> dict[str, object]:
@@ -273,8 +386,8 @@ def _fact_value(quantities: list[tuple[_Claim, Quantity]]) -> dict[str, object] 
     if not strong:
         return None
     dimension = Counter(q.dimension for _, q in strong).most_common(1)[0][0]
-    claim, quantity = next((c, q) for c, q in strong if q.dimension == dimension)
-    return {"amount": quantity.amount, "unit": quantity.unit, "currency": quantity.currency}
+    _claim, quantity = next((c, q) for c, q in strong if q.dimension == dimension)
+    return {"amount": quantity.amount, "unit": quantity.unit, "currency": quantity.currency, "dimension": dimension}
 
 
 def _conflict(
@@ -284,11 +397,14 @@ def _conflict(
     similarity: np.ndarray,
     indices: list[int],
     settings: Settings,
+    event_date: dt.date | None,
 ) -> str | None:
     """Why two sources of this fact disagree, or None when they do not."""
     index_of = {id(c): i for c, i in zip(claims, indices, strict=True)}
     by_slot: dict[str, list[tuple[_Claim, Quantity]]] = defaultdict(list)
     for claim, quantity in quantities:
+        if _other_time(claim, event_date):
+            continue  # "a 6.1 quake in September": a figure about another event or period
         if quantity.currency or (quantity.unit and quantity.unit not in _WEAK_UNITS):
             by_slot[quantity.dimension].append((claim, quantity))
     for slot, values in by_slot.items():
@@ -298,8 +414,10 @@ def _conflict(
                     continue
                 if similarity[index_of[id(claim_a)], index_of[id(claim_b)]] < settings.conflict_similarity:
                     continue
-                if _compatible(qa, qb, settings) or _has_match(claim_a, qb, values, settings) or _has_match(
-                    claim_b, qa, values, settings
+                if (
+                    _compatible(qa, qb, settings)
+                    or _has_match(claim_a, qb, values, settings)
+                    or _has_match(claim_b, qa, values, settings)
                 ):
                     continue
                 return (
@@ -309,10 +427,48 @@ def _conflict(
     named = [(c, e) for c, e, _, direct in speakers if e is not None and direct and e.type == "PERSON"]
     for a_pos, (claim_a, ea) in enumerate(named):
         for claim_b, eb in named[a_pos + 1 :]:
-            if claim_a.article.id != claim_b.article.id and ea.id != eb.id:
-                if similarity[index_of[id(claim_a)], index_of[id(claim_b)]] >= settings.speaker_conflict_similarity:
-                    return f"{claim_a.article.id} attributes it to {ea.name}, {claim_b.article.id} to {eb.name}"
+            if (
+                claim_a.article.id != claim_b.article.id
+                and ea.id != eb.id
+                and similarity[index_of[id(claim_a)], index_of[id(claim_b)]] >= settings.speaker_conflict_similarity
+            ):
+                return f"{claim_a.article.id} attributes it to {ea.name}, {claim_b.article.id} to {eb.name}"
     return None
+
+
+def _other_time(claim: _Claim, event_date: dt.date | None) -> bool:
+    """The sentence dates itself away from the event (another month, year or day)."""
+    for date in claim.article.dates:
+        if date.sentence != claim.sentence:
+            continue
+        weekday_like = date.text.split()[0].lower().rstrip(",") in _WEEKDAY_WORDS
+        if date.value is None:
+            if not weekday_like:
+                return True  # "in September", "last year" with no anchor: not the event's time
+            continue
+        if event_date is None:
+            continue
+        if date.granularity == "day" and abs((date.value - event_date).days) > 1:
+            return True
+        if date.granularity == "month" and (date.value.year, date.value.month) != (event_date.year, event_date.month):
+            return True
+        if date.granularity == "year" and date.value.year != event_date.year:
+            return True
+    return False
+
+
+_WEEKDAY_WORDS = {
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "yesterday",
+    "today",
+    "tomorrow",
+}
 
 
 def _has_match(claim: _Claim, quantity: Quantity, values: list[tuple[_Claim, Quantity]], settings: Settings) -> bool:
@@ -351,9 +507,10 @@ def _representative(claims: list[_Claim], similarity: np.ndarray, indices: list[
 
 
 def _fact_rank(fact: Fact) -> tuple[int, int, float, int]:
+    """Order: facts several sources share first, then the closest agreement, then the earliest."""
     first_sentence = min(m.sentence for m in fact.mentions)
     status_order = {FactStatus.CONFLICT: 0, FactStatus.CORROBORATED: 0, FactStatus.SINGLE_SOURCE: 1}[fact.status]
-    return (status_order, -len(fact.articles), -fact.score, first_sentence)
+    return (status_order, -len(fact.articles), -round(fact.score, 6), first_sentence)
 
 
 def _brief(facts: list[Fact], settings: Settings) -> list[BriefLine]:
@@ -392,6 +549,10 @@ def _timeline(facts: list[Fact], articles: list[Article]) -> list[TimelineEntry]
             entry = entries.get(key)
             if entry is None:
                 entries[key] = TimelineEntry(
-                    date=label, granularity=date.granularity, text=fact.text, facts=[fact.id], sources=list(fact.articles)
+                    date=label,
+                    granularity=date.granularity,
+                    text=fact.text,
+                    facts=[fact.id],
+                    sources=list(fact.articles),
                 )
     return sorted(entries.values(), key=lambda e: (e.date, e.facts))

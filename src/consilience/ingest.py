@@ -144,7 +144,7 @@ def read_html(html: str, source: str, article_id: str, url: str | None = None) -
     """An HTML page: main text and metadata extracted by trafilatura."""
     import trafilatura
 
-    document = trafilatura.bare_extraction(
+    document: Any = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )
     if document is None or not getattr(document, "text", None):
@@ -202,7 +202,7 @@ def read_jsonl(text: str, source: str, warnings: list[str]) -> Iterator[Article]
 def read_csv(text: str, source: str, warnings: list[str], delimiter: str = ",") -> Iterator[Article]:
     """Articles from a CSV/TSV file with a header row naming the article fields."""
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    if not reader.fieldnames or "text" not in reader.fieldnames and "title" not in reader.fieldnames:
+    if not reader.fieldnames or ("text" not in reader.fieldnames and "title" not in reader.fieldnames):
         raise InputError(source, f"CSV header has no 'text' or 'title' column (columns: {reader.fieldnames})")
     for number, record in enumerate(reader, 2):
         article = _record_to_article(dict(record), f"{source}:{number}", warnings)
@@ -218,7 +218,7 @@ def parse_published(value: Any) -> dt.datetime | None:
         return value
     if isinstance(value, (int, float)):
         seconds = value / 1000 if value > 1e11 else value
-        return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
     try:
         return date_parser.isoparse(str(value))
     except (ValueError, OverflowError):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Literal
 
 FactKind = Literal["quote", "quantity", "date", "statement"]
 
 
-class FactStatus(str, Enum):
+class FactStatus(StrEnum):
     """How the sources stand on one fact."""
 
     CORROBORATED = "corroborated"

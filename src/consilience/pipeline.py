@@ -52,7 +52,10 @@ def compare(
 
 
 def compare_paths(
-    paths: Sequence[str | os.PathLike[str]], settings: Settings = DEFAULT_SETTINGS, strict: bool = False, progress: bool = False
+    paths: Sequence[str | os.PathLike[str]],
+    settings: Settings = DEFAULT_SETTINGS,
+    strict: bool = False,
+    progress: bool = False,
 ) -> Comparison:
     """Read articles from files, folders or globs and compare them."""
     read = read_inputs(paths, settings, strict=strict)

@@ -34,7 +34,7 @@ class Settings:
     fact_link: float = 0.74  # ...when each is the other's best match
     fact_link_one_way: float = 0.82  # ...when only one is the other's best match
     fact_group_mean: float = 0.62  # mean score between two groups before they merge (no chaining)
-    conflict_similarity: float = 0.6  # conflicts need at least this sentence similarity
+    conflict_similarity: float = 0.65  # conflicts need at least this sentence similarity
     speaker_conflict_similarity: float = 0.8  # the same quote given to two different people
     quantity_tolerance: float = 0.06  # relative difference still read as rounding
     brief_lines: int = 10

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Iterator
 from ..model import Article, Sentence
 from ..settings import DEFAULT_SETTINGS, Settings
 from .dates import extract_dates, infer_reference, resolve_dates
-from .entities import merge_entities, mentions_from_doc, resolve_speaker
+from .entities import mentions_from_doc, merge_entities, resolve_speaker
 from .language import detect_language
 from .nlp import chunk_text, load_pipeline
 from .quantities import extract_quantities
 from .quotes import extract_quotes
 
-__all__ = ["annotate_articles", "annotate_article", "merge_entities", "resolve_speaker", "resolve_dates"]
+__all__ = ["annotate_article", "annotate_articles", "merge_entities", "resolve_dates", "resolve_speaker"]
 
 
 def annotate_articles(

@@ -54,9 +54,17 @@ _PATTERNS = [
         ),
     ),
     ("weekday", re.compile(rf"\b{_WEEKDAY}\b", re.I)),
-    ("ordinal_day", re.compile(r"\bthe (?P<day>[0-3]?\d)(?:st|nd|rd|th)\b(?! (?:century|anniversary|time|round|floor|edition|minute|place))")),
+    (
+        "ordinal_day",
+        re.compile(
+            r"\bthe (?P<day>[0-3]?\d)(?:st|nd|rd|th)\b(?! (?:century|anniversary|time|round|floor|edition|minute|place))"
+        ),
+    ),
     ("relative_day", re.compile(r"\b(?P<rel>yesterday|today|tomorrow)\b", re.I)),
-    ("relative_year", re.compile(r"\b(?P<rel>last year|next year|this year|the previous year|the following year)\b", re.I)),
+    (
+        "relative_year",
+        re.compile(r"\b(?P<rel>last year|next year|this year|the previous year|the following year)\b", re.I),
+    ),
     ("year", re.compile(rf"\b(?:in|since|by|of|until|before|after|from|for) (?:the year )?{_YEAR}\b")),
 ]
 _FUTURE = re.compile(r"\b(will|would|shall|going to|next|upcoming|scheduled|plans? to|expected to)\b", re.I)
@@ -105,7 +113,9 @@ def parse_spec(date: DateRef) -> _Spec | None:
 
 def infer_reference(text: str, dates: list[DateRef]) -> tuple[dt.date | None, str]:
     """The day an undated article speaks from, with the evidence, or (None, reason)."""
-    mentioned_years = sorted({s.year for d in dates if (s := parse_spec(d)) and s.year and s.kind in ("year", "date", "iso")})
+    mentioned_years = sorted(
+        {s.year for d in dates if (s := parse_spec(d)) and s.year and s.kind in ("year", "date", "iso")}
+    )
     for date in dates:
         spec = parse_spec(date)
         if spec and spec.kind == "weekday_date" and spec.month and spec.day and spec.weekday is not None:
@@ -174,7 +184,11 @@ def _resolve(
     if spec.kind == "weekday" and spec.weekday is not None:
         delta = (ref.weekday() - spec.weekday) % 7
         if future and delta:
-            return ref + dt.timedelta(days=(spec.weekday - ref.weekday()) % 7), "day", "next such weekday (future tense)"
+            return (
+                ref + dt.timedelta(days=(spec.weekday - ref.weekday()) % 7),
+                "day",
+                "next such weekday (future tense)",
+            )
         return ref - dt.timedelta(days=delta), "day", "latest such weekday on or before the reference day"
     if spec.kind == "ordinal_day" and spec.day:
         return _safe_date(ref.year, ref.month, spec.day), "day", "day of the reference month"

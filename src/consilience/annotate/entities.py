@@ -55,7 +55,13 @@ def mentions_from_doc(doc: Any, offset: int, sentence_of: dict[int, int]) -> lis
             continue
         start = offset + ent.start_char + ent.text.find(text)
         mentions.append(
-            EntityMention(text=text, label=ent.label_, start=start, end=start + len(text), sentence=sentence_of.get(ent.sent.start, 0))
+            EntityMention(
+                text=text,
+                label=ent.label_,
+                start=start,
+                end=start + len(text),
+                sentence=sentence_of.get(ent.sent.start, 0),
+            )
         )
     return mentions
 
@@ -67,7 +73,9 @@ def normalise_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def merge_entities(articles: Iterable[Article], settings: Settings = DEFAULT_SETTINGS, prefix: str = "e") -> list[Entity]:
+def merge_entities(
+    articles: Iterable[Article], settings: Settings = DEFAULT_SETTINGS, prefix: str = "e"
+) -> list[Entity]:
     """Merge the articles' mentions into entities; sets ``EntityMention.entity_id`` in place."""
     articles = list(articles)
     forms: Counter[str] = Counter()
@@ -132,7 +140,11 @@ def _find_cluster(key: str, label: str, clusters: list[dict[str, Any]], settings
     best: tuple[float, int] | None = None
     for index, cluster in enumerate(clusters):
         cluster_label = cluster["label"].most_common(1)[0][0]
-        compatible = cluster_label == label or {cluster_label, label} <= {"PERSON", "ORG"} or {cluster_label, label} <= {"GPE", "LOC"}
+        compatible = (
+            cluster_label == label
+            or {cluster_label, label} <= {"PERSON", "ORG"}
+            or {cluster_label, label} <= {"GPE", "LOC"}
+        )
         if not compatible:
             continue
         if key in cluster["keys"]:
@@ -142,8 +154,9 @@ def _find_cluster(key: str, label: str, clusters: list[dict[str, Any]], settings
             score = 100.0 + sum(cluster["label"].values())
         elif len(key) >= settings.entity_fuzzy_min_len:
             ratio = max(fuzz.ratio(key, other) for other in cluster["keys"])
-            if label == "PERSON" and len(tokens) == 1:
-                ratio = max(ratio, max(fuzz.ratio(key, t) for t in cluster["tokens"] if len(t) >= settings.entity_fuzzy_min_len) if any(len(t) >= settings.entity_fuzzy_min_len for t in cluster["tokens"]) else 0)
+            long_tokens = [t for t in cluster["tokens"] if len(t) >= settings.entity_fuzzy_min_len]
+            if len(tokens) == 1 and long_tokens and {label, cluster_label} <= {"PERSON", "ORG"}:
+                ratio = max(ratio, *(fuzz.ratio(key, t) for t in long_tokens))  # "Patrusev" ~ "Nikolai Patrushev"
             if ratio >= settings.entity_fuzzy_ratio:
                 score = ratio
         if score and (best is None or score > best[0]):

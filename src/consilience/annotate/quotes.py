@@ -19,8 +19,8 @@ REPORTING_VERBS = {
     "propose", "argue", "report", "write", "estimate", "predict", "acknowledge", "admit", "affirm", "reaffirm",
     "point", "remark", "comment", "respond", "reply", "ask", "urge", "call", "describe", "recall", "believe",
 }  # fmt: skip
-_OPEN = "“\"«„‘"
-_CLOSE = {"“": "”»\"", '"': "\"”»'", "«": "»”", "„": "“”\"", "‘": "’'"}
+_OPEN = '“"«„‘'
+_CLOSE = {"“": '”»"', '"': "\"”»'", "«": "»”", "„": '“”"', "‘": "’'"}
 _QUOTE_SPAN = re.compile(r"[“\"«„]([^\n“\"«„]{12,1500}?)(?:[”\"»]|'')|‘([^\n‘’]{12,600}?)’(?!\w)")
 PRONOUNS = {"he", "she", "they", "him", "her", "i", "we", "it", "you", "this", "that"}
 
@@ -129,7 +129,9 @@ def _antecedent(position: int, mentions: list[EntityMention]) -> str | None:
 
 def _noun_phrase(token: Any) -> str:
     """The subject's words, without leading determiners or trailing clauses."""
-    words = [t for t in token.subtree if t.dep_ not in ("relcl", "acl", "punct", "appos", "advcl", "prep") or t.i <= token.i]
+    words = [
+        t for t in token.subtree if t.dep_ not in ("relcl", "acl", "punct", "appos", "advcl", "prep") or t.i <= token.i
+    ]
     start = min(t.i for t in words)
     end = token.i + 1
     for t in token.children:

@@ -7,4 +7,4 @@ from .jsonform import to_json
 from .markdown import to_markdown
 from .terminal import print_report
 
-__all__ = ["to_json", "to_markdown", "to_html", "print_report"]
+__all__ = ["print_report", "to_html", "to_json", "to_markdown"]

@@ -17,7 +17,7 @@ def source_numbers(comparison: Comparison) -> dict[str, int]:
 
 
 def cite(article_ids: list[str], numbers: dict[str, int]) -> str:
-    """"[1][2]" for the given articles."""
+    """ "[1][2]" for the given articles."""
     return "".join(f"[{numbers[a]}]" for a in article_ids if a in numbers)
 
 

@@ -43,7 +43,9 @@ def to_html(comparison: Comparison) -> str:
     for item in comparison.stories:
         story = item.story
         tally = counts(item)
-        parts.append(f"<h2>Story {escape(story.id)}: {len(story.articles)} article(s) {_cite(story.articles, numbers)}</h2>")
+        parts.append(
+            f"<h2>Story {escape(story.id)}: {len(story.articles)} article(s) {_cite(story.articles, numbers)}</h2>"
+        )
         if story.event_date:
             parts.append(
                 f"<p><strong>Event date:</strong> {story.event_date.isoformat()} "

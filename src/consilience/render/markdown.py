@@ -13,7 +13,14 @@ def _md(text: str) -> str:
 def to_markdown(comparison: Comparison) -> str:
     """The full report: sources, then per story the brief, conflicts, timeline and every fact with citations."""
     numbers = source_numbers(comparison)
-    out = ["# consilience report", "", "## Sources", "", "| # | id | outlet | published | language | title |", "|---|---|---|---|---|---|"]
+    out = [
+        "# consilience report",
+        "",
+        "## Sources",
+        "",
+        "| # | id | outlet | published | language | title |",
+        "|---|---|---|---|---|---|",
+    ]
     for article in comparison.articles:
         title = article.title or (article.sentences[0].text[:100] if article.sentences else "")
         published = article.published.date().isoformat() if article.published else ""
@@ -33,7 +40,9 @@ def to_markdown(comparison: Comparison) -> str:
             f"{tally[FactStatus.CONFLICT]} conflicting facts."
         )
         out += ["", "### Brief", ""]
-        out += [f"- **{STATUS_LABEL[line.status]}** {_md(line.text)} {cite(line.sources, numbers)}" for line in item.brief]
+        out += [
+            f"- **{STATUS_LABEL[line.status]}** {_md(line.text)} {cite(line.sources, numbers)}" for line in item.brief
+        ]
         conflicts = [f for f in item.facts if f.status == FactStatus.CONFLICT]
         if conflicts:
             out += ["", "### Conflicts", ""]

@@ -36,7 +36,9 @@ def print_report(comparison: Comparison, console: Console | None = None, single_
         tally = counts(item)
         console.rule(f"[bold]Story {story.id}[/]: {len(story.articles)} article(s) {cite(story.articles, numbers)}")
         if story.event_date:
-            console.print(f"[bold]Event date[/] {story.event_date.isoformat()}  [dim]{escape(story.event_date_evidence)}[/]")
+            console.print(
+                f"[bold]Event date[/] {story.event_date.isoformat()}  [dim]{escape(story.event_date_evidence)}[/]"
+            )
         console.print(
             f"[green]{tally[FactStatus.CORROBORATED]} corroborated[/] · "
             f"[yellow]{tally[FactStatus.SINGLE_SOURCE]} single-source[/] · "

@@ -1,0 +1,100 @@
+"""The CLI on good and bad input: exit codes, one-line errors, reports written, nothing executed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from consilience.cli import EXIT_INPUT, EXIT_NO_ARTICLES, EXIT_OK, main
+from tests.conftest import EXAMPLES
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "consilience.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_bundled_example_reports_the_real_conflict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    html, md = tmp_path / "r.html", tmp_path / "r.md"
+    assert (
+        main(
+            [
+                "compare",
+                str(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl"),
+                "--json",
+                "--html",
+                str(html),
+                "--markdown",
+                str(md),
+            ]
+        )
+        == EXIT_OK
+    )
+    report = json.loads(capsys.readouterr().out)
+    (story,) = report["stories"]
+    conflicts = [f for f in story["facts"] if f["status"] == "conflict"]
+    assert conflicts, "the heist reports give $108 million and $137 million for the same loot"
+    values = set()
+    for mention in (m for f in conflicts for m in f["mentions"] if m["value"]):
+        values.add((mention["value"]["amount"], mention["value"]["currency"]))
+        values |= {(c["amount"], c["currency"]) for c in mention["value"]["conversions"]}
+    assert (1.08e8, "USD") in values and (1.37e8, "USD") in values
+    assert html.read_text().startswith("<!doctype html>") and "Story s1" in md.read_text()
+
+
+def test_two_bundled_stories_are_kept_apart(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stories", str(EXAMPLES), "--json"]) == EXIT_OK
+    stories = json.loads(capsys.readouterr().out)["stories"]
+    groups = [{a.split("_")[0] for a in s["articles"]} for s in stories]
+    assert all(len(g) == 1 for g in groups), groups
+
+
+def test_single_article_gives_a_one_article_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "one.txt"
+    path.write_text(
+        "Quake hits Iran\n\nA 5.6 magnitude earthquake hit an island off Iran's southern coast on Sunday, injuring five people."
+    )
+    assert main(["compare", str(path), "--json"]) == EXIT_OK
+    story = json.loads(capsys.readouterr().out)["stories"][0]
+    assert story["articles"] == ["one.txt"]
+    assert {f["status"] for f in story["facts"]} == {"single-source"}
+
+
+def test_bad_inputs_give_one_line_errors_and_exit_codes(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(b"\x00\xff\x10" * 1000)
+    folder = tmp_path / "nothing"
+    folder.mkdir()
+    for args, code in (
+        ([str(empty)], EXIT_NO_ARTICLES),
+        ([str(binary), "--strict"], EXIT_INPUT),
+        ([str(folder)], EXIT_NO_ARTICLES),
+    ):
+        result = _run("compare", *args)
+        assert result.returncode == code, result.stderr
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "consilience: error:" in result.stderr
+
+
+def test_a_20_mb_text_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("The minister said the talks went well. " * 520_000)
+    result = _run("compare", str(big))
+    assert result.returncode == EXIT_NO_ARTICLES
+    assert "too long for one news article" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_hostile_text_is_escaped_in_html(tmp_path: Path) -> None:
+    hostile = tmp_path / "x.jsonl"
+    record = {"id": "<script>alert(1)</script>", "title": "<img src=x onerror=alert(1)>",
+              "text": "The mayor said <script>alert(2)</script> that the bridge will reopen in May. It cost $ 5 million."}  # fmt: skip
+    hostile.write_text(json.dumps(record))
+    out = tmp_path / "r.html"
+    assert main(["compare", str(hostile), "--html", str(out)]) == EXIT_OK
+    page = out.read_text()
+    assert "<script>" not in page and "<img" not in page and "&lt;script&gt;" in page
