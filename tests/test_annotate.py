@@ -42,6 +42,13 @@ def test_a_conversion_in_brackets_is_not_another_figure() -> None:
     assert sgd.conversion_of == 0 and usd.conversion_of is None
 
 
+def test_bracketed_local_dollar_figure_is_a_conversion() -> None:
+    # regression: ECB+ dev (ecb-13) reported a false conflict between $US1 million and its A$ restatement
+    usd, local = extract_quantities("Damage to the church was estimated at $ US1 million ($ 1.52 million), authorities said.", [])
+    assert (usd.amount, usd.currency) == (1e6, "USD")
+    assert local.conversion_of == 0
+
+
 def test_years_days_and_times_are_not_quantities() -> None:
     text = "at 17:06 hours local time on February 22, 2023, the 59th conference, a 31-24 win"
     assert [q.text for q in extract_quantities(text, [])] == []

@@ -28,6 +28,10 @@ def test_repairs_spaced_compounds_and_repeated_parts() -> None:
     assert text == "Sino-Russian ties and third-party pressure on China-Russia relations."
 
 
+def test_keeps_reduplicated_place_names() -> None:
+    assert clean_text("They flew to Bora-Bora and Baden-Baden.").text == "They flew to Bora-Bora and Baden-Baden."
+
+
 def test_drops_trailing_full_stop_artifact_word() -> None:
     raw = "and expand comprehensive pragmatic cooperation.Essence\n\nNext paragraph."
     assert clean_text(raw).text == "and expand comprehensive pragmatic cooperation.\n\nNext paragraph."

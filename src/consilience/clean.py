@@ -85,8 +85,9 @@ _TRAILING_GLUED_WORD = re.compile(r"(?<=[a-z)\]\"”’'])\.([A-Z][a-z]{2,})[ \t
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z)\]\"”’'%][.!?])(?=[\"“‘(]?[A-Z][a-z])|(?<=[a-z][.!?][\"”’])(?=[A-Z][a-z])")
 # "Sino -Russian", "third -party": a space inside a hyphenated compound.
 _SPACED_HYPHEN = re.compile(r"(?<=[A-Za-z]) -(?=[A-Za-z])")
-# "China-Russia-Russia-Russia": the same compound part repeated.
-_REPEATED_COMPOUND = re.compile(r"\b([A-Z][a-z]+)((?:-\1\b)+)")
+# "China-Russia-Russia-Russia": the same compound part repeated after another part
+# (a lone "Bora-Bora" or "Baden-Baden" is a real name and stays).
+_REPEATED_COMPOUND = re.compile(r"\b[A-Z][a-z]+-([A-Z][a-z]+)((?:-\1\b)+)")
 # "Commission. of the Central Committee": a full stop inside a sentence.
 _STRAY_FULL_STOP = re.compile(
     r"(?<=[a-z]{3})(?<!\betc)(?<!\bvs)(?<!\bapprox)(?<!\bincl)(?<!\bcorp)(?<!\bgovt)\.(?= (?:of|and|or|the|in|to|for|with|from|by|on|at|which|who)\b)"

@@ -22,7 +22,7 @@ _SCALES = {
     "b": 1e9, "bln": 1e9, "trillion": 1e12, "tn": 1e12,
 }  # fmt: skip
 _PREFIX_CURRENCIES = {
-    "us$": "USD", "u.s.$": "USD", "$": "USD", "s$": "SGD", "hk$": "HKD", "a$": "AUD", "au$": "AUD", "c$": "CAD",
+    "us$": "USD", "u.s.$": "USD", "$us": "USD", "$": "USD", "s$": "SGD", "hk$": "HKD", "a$": "AUD", "au$": "AUD", "c$": "CAD",
     "ca$": "CAD", "nz$": "NZD", "nt$": "TWD", "r$": "BRL", "€": "EUR", "e": "EUR", "£": "GBP", "¥": "JPY",
     "₹": "INR", "₽": "RUB", "rmb": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP", "cny": "CNY",
 }  # fmt: skip
@@ -51,7 +51,7 @@ _QUALIFIERS = [
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _WORD_NUM = "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True))
-_CUR_PREFIX = r"(?:US|U\.S\.|S|HK|A|AU|C|CA|NZ|NT|R)\s?\$|\$|€|£|¥|₹|₽|\b(?:USD|EUR|GBP|CNY|RMB)\s?|\be(?=\d)"
+_CUR_PREFIX = r"(?:US|U\.S\.|S|HK|A|AU|C|CA|NZ|NT|R)\s?\$|\$\s?US(?=\s?\d)|\$|€|£|¥|₹|₽|\b(?:USD|EUR|GBP|CNY|RMB)\s?|\be(?=\d)"
 _SCALE = r"thousand|million|billion|trillion|mln|bln|mn|bn|tn|[kmb](?![a-z])"
 _SUFFIX = "|".join(sorted((re.escape(w) for w in [*_SUFFIX_CURRENCIES, *_UNITS]), key=len, reverse=True))
 _QUANTITY = re.compile(
@@ -151,6 +151,8 @@ def _is_conversion(text: str, previous: Quantity, current: Quantity) -> bool:
     if not re.fullmatch(r"\s*(\(|,?\s*or\s+|/\s*|,\s*about\s+|\[)\s*", between):
         return False
     both_money = previous.currency is not None and current.currency is not None
+    if both_money and between.strip().startswith("(") and previous.amount != current.amount:
+        return True  # "$US1 million ($1.52 million)": a bracketed restatement in another dollar
     return (both_money and previous.currency != current.currency) or (
         previous.unit is not None and previous.unit == current.unit and previous.currency is None
     )
