@@ -44,7 +44,9 @@ def test_a_conversion_in_brackets_is_not_another_figure() -> None:
 
 def test_bracketed_local_dollar_figure_is_a_conversion() -> None:
     # regression: ECB+ dev (ecb-13) reported a false conflict between $US1 million and its A$ restatement
-    usd, local = extract_quantities("Damage to the church was estimated at $ US1 million ($ 1.52 million), authorities said.", [])
+    usd, local = extract_quantities(
+        "Damage to the church was estimated at $ US1 million ($ 1.52 million), authorities said.", []
+    )
     assert (usd.amount, usd.currency) == (1e6, "USD")
     assert local.conversion_of == 0
 

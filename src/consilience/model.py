@@ -246,6 +246,14 @@ class Comparison:
         raise KeyError(article_id)
 
 
+def sentence_index(sentences: list[Sentence], offset: int) -> int:
+    """Index of the sentence containing ``offset`` (the last one when past the end; 0 when none)."""
+    for sentence in sentences:
+        if sentence.start <= offset < sentence.end:
+            return sentence.index
+    return max(0, len(sentences) - 1) if sentences else 0
+
+
 def to_plain(obj: Any) -> Any:
     """Convert model objects into JSON-ready Python values (dates as ISO strings)."""
     if isinstance(obj, Enum):

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from ..model import DateRef, Sentence
+from ..model import DateRef, Sentence, sentence_index
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
@@ -96,7 +96,7 @@ def extract_dates(text: str, sentences: list[Sentence]) -> list[DateRef]:
             taken.append((start, end))
             found.append(
                 DateRef(text=text[start:end].strip(), start=start, end=start + len(text[start:end].strip()),
-                        sentence=_sentence_index(sentences, start), granularity="unresolved")
+                        sentence=sentence_index(sentences, start), granularity="unresolved")
             )  # fmt: skip
     found.sort(key=lambda d: d.start)
     return found
@@ -263,10 +263,3 @@ def _safe_date(year: int, month: int, day: int) -> dt.date:
 def _sentence_context(text: str, date: DateRef) -> str:
     start = max(text.rfind(".", 0, date.start), text.rfind("\n", 0, date.start), 0)
     return text[start : date.start]
-
-
-def _sentence_index(sentences: list[Sentence], offset: int) -> int:
-    for sentence in sentences:
-        if sentence.start <= offset < sentence.end:
-            return sentence.index
-    return max(0, len(sentences) - 1) if sentences else 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Quantity, Sentence
+from ..model import Quantity, Sentence, sentence_index
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -51,7 +51,9 @@ _QUALIFIERS = [
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _WORD_NUM = "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True))
-_CUR_PREFIX = r"(?:US|U\.S\.|S|HK|A|AU|C|CA|NZ|NT|R)\s?\$|\$\s?US(?=\s?\d)|\$|€|£|¥|₹|₽|\b(?:USD|EUR|GBP|CNY|RMB)\s?|\be(?=\d)"
+_CUR_PREFIX = (
+    r"(?:US|U\.S\.|S|HK|A|AU|C|CA|NZ|NT|R)\s?\$|\$\s?US(?=\s?\d)|\$|€|£|¥|₹|₽|\b(?:USD|EUR|GBP|CNY|RMB)\s?|\be(?=\d)"
+)
 _SCALE = r"thousand|million|billion|trillion|mln|bln|mn|bn|tn|[kmb](?![a-z])"
 _SUFFIX = "|".join(sorted((re.escape(w) for w in [*_SUFFIX_CURRENCIES, *_UNITS]), key=len, reverse=True))
 _QUANTITY = re.compile(
@@ -132,7 +134,7 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
         if pattern.search(before):
             qualifier = name
             break
-    sentence = _sentence_index(sentences, start)
+    sentence = sentence_index(sentences, start)
     return Quantity(
         text=text[start:end],
         start=start,
@@ -156,10 +158,3 @@ def _is_conversion(text: str, previous: Quantity, current: Quantity) -> bool:
     return (both_money and previous.currency != current.currency) or (
         previous.unit is not None and previous.unit == current.unit and previous.currency is None
     )
-
-
-def _sentence_index(sentences: list[Sentence], offset: int) -> int:
-    for sentence in sentences:
-        if sentence.start <= offset < sentence.end:
-            return sentence.index
-    return max(0, len(sentences) - 1) if sentences else 0
