@@ -273,11 +273,8 @@ def _pass_stray_full_stops(text: str, settings: Settings) -> Iterator[PassEdit]:
 
 
 def _pass_compounds(text: str, settings: Settings) -> Iterator[PassEdit]:
-    edits: list[PassEdit] = [
-        (m.start(), m.end(), "-", "stray space in compound") for m in _SPACED_HYPHEN.finditer(text)
-    ]
-    edits.sort()
-    yield from edits
+    for match in _SPACED_HYPHEN.finditer(text):
+        yield match.start(), match.end(), "-", "stray space in compound"
 
 
 def _pass_repeated_compound(text: str, settings: Settings) -> Iterator[PassEdit]:

@@ -79,11 +79,7 @@ def cluster_articles(
 ) -> list[Story]:
     """Group articles into stories, feeding them in publication order (undated first, in input order)."""
     clusterer = StoryClusterer(settings, embedder)
-    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
-    order = sorted(
-        range(len(articles)),
-        key=lambda i: (_aware(articles[i].published), i) if articles[i].published else (floor, i),
-    )
+    order = sorted(range(len(articles)), key=lambda i: (_publication_key(articles[i]), i))
     for index in order:
         clusterer.add(articles[index])
     return [active.story for active in clusterer.stories]
@@ -100,6 +96,9 @@ def entity_keys(article: Article) -> set[str]:
     return {normalise_name(m.text) for m in article.entities if m.label in _KEY_LABELS and re.search(r"\w", m.text)}
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime:
-    assert value is not None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+def _publication_key(article: Article) -> dt.datetime:
+    """Publication time in UTC (naive times read as UTC); undated articles sort first."""
+    published = article.published
+    if published is None:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return published if published.tzinfo else published.replace(tzinfo=dt.UTC)

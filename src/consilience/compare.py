@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .annotate.dates import resolve_dates
+from .annotate.dates import EVENT_RELATIVE_KINDS, parse_spec, resolve_dates
 from .annotate.entities import merge_entities, resolve_speaker
 from .embed import Embedder, get_embedder
 from .model import (
@@ -37,96 +37,15 @@ from .model import (
 )
 from .settings import DEFAULT_SETTINGS, Settings
 
-_STOPWORDS = set(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "but",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "with",
-        "from",
-        "as",
-        "that",
-        "this",
-        "these",
-        "those",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "may",
-        "might",
-        "also",
-        "its",
-        "their",
-        "his",
-        "her",
-        "our",
-        "your",
-        "they",
-        "them",
-        "he",
-        "she",
-        "it",
-        "we",
-        "i",
-        "you",
-        "which",
-        "who",
-        "whom",
-        "what",
-        "when",
-        "where",
-        "while",
-        "than",
-        "then",
-        "there",
-        "here",
-        "about",
-        "into",
-        "over",
-        "after",
-        "before",
-        "during",
-        "said",
-        "says",
-        "say",
-        "according",
-        "told",
-        "more",
-        "most",
-        "very",
-        "such",
-        "other",
-        "all",
-        "any",
-        "some",
-        "two",
-        "both",
-        "each",
-        "between",
-    ]
-)
+_STOPWORDS = frozenset({
+    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "that",
+    "this", "these", "those", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "will",
+    "would", "can", "could", "should", "may", "might", "also", "its", "their", "his", "her", "our", "your", "they",
+    "them", "he", "she", "it", "we", "i", "you", "which", "who", "whom", "what", "when", "where", "while", "than",
+    "then", "there", "here", "about", "into", "over", "after", "before", "during", "said", "says", "say",
+    "according", "told", "more", "most", "very", "such", "other", "all", "any", "some", "two", "both", "each",
+    "between",
+})  # fmt: skip
 
 
 @dataclass
@@ -178,7 +97,7 @@ def _fill_story_dates(story: Story, articles: list[Article]) -> None:
                 )
                 resolve_dates(article.text, article.dates, anchor, article.reference_evidence)
     votes: dict[dt.date, float] = defaultdict(float)
-    evidence: dict[dt.date, str] = {}
+    evidence: dict[dt.date, tuple[tuple[bool, int], str]] = {}
     for article in articles:
         for date in article.dates:
             if date.granularity != "day" or date.value is None or article.reference_date is None:
@@ -188,13 +107,16 @@ def _fill_story_dates(story: Story, articles: list[Article]) -> None:
                 continue  # background dates (last year's events, future plans) are not the event
             weight = 2.0 if date.sentence < 3 else 1.0
             votes[date.value] += weight
-            evidence.setdefault(date.value, f"'{date.text}' in {article.id}: {date.evidence}")
+            # cite the earliest mention in an article that dates itself, not one resolved from a borrowed day
+            rank = (not article.reference_evidence.startswith("same story as"), -date.start)
+            if date.value not in evidence or rank > evidence[date.value][0]:
+                evidence[date.value] = (rank, f"'{date.text}' in {article.id}: {date.evidence}")
     if votes:
         best = max(votes, key=lambda d: (votes[d], d))
         story.event_date = best
         supporters = sorted({a.id for a in articles for d in a.dates if d.value == best and d.granularity == "day"})
         story.event_date_evidence = (
-            f"{evidence[best]}; dated so by {len(supporters)} article(s): {', '.join(supporters)}"
+            f"{evidence[best][1]}; dated so by {len(supporters)} article(s): {', '.join(supporters)}"
         )
     elif anchors:
         story.event_date = anchors.most_common(1)[0][0]
@@ -312,31 +234,26 @@ def _fact(
         day = next(
             (d for d in article.dates if d.sentence == claim.sentence and d.granularity == "day" and d.value), None
         )
-        value = _value_dict(own[0], article) if own else None
         mentions.append(
             FactMention(
                 article=article.id, sentence=claim.sentence, start=claim.start, end=claim.end, text=claim.text,
-                value=value, speaker=speaker_entity.name if speaker_entity else speaker_text,
+                value=None, speaker=speaker_entity.name if speaker_entity else speaker_text,
                 date=day.value.isoformat() if day and day.value else None,
             )
         )  # fmt: skip
     value = _fact_value(quantities)
-    if value is not None:
-        main_dimension = str(value["dimension"])
-        for mention, claim in zip(mentions, claims, strict=True):
-            own = [q for c, q in quantities if c is claim]
-            preferred = sorted(
-                own, key=lambda q: (q.dimension != main_dimension, q.currency is None, not _is_strong(q))
-            )
-            if preferred:
-                mention.value = _value_dict(preferred[0], claim.article)
-        value.pop("dimension")
+    main_dimension = value.pop("dimension") if value else None
+    for mention, claim in zip(mentions, claims, strict=True):
+        own = [q for c, q in quantities if c is claim]
+        if own:  # the figure in the fact's slot first, then money, then other measured figures
+            best = min(own, key=lambda q: (q.dimension != main_dimension, q.currency is None, not _is_strong(q)))
+            mention.value = _value_dict(best, claim.article)
     articles = list(dict.fromkeys(c.article.id for c in claims))
     representative = _representative(claims, similarity, indices)
     kind = "statement"
     if speakers and any(direct for _, _, _, direct in speakers):
         kind = "quote"
-    elif quantities and any(q.currency or (q.unit and q.unit not in _WEAK_UNITS) for _, q in quantities):
+    elif any(_is_strong(q) for _, q in quantities):
         kind = "quantity"
     elif speakers:
         kind = "quote"
@@ -382,7 +299,7 @@ def _value_dict(quantity: Quantity, article: Article) -> dict[str, object]:
 
 
 def _fact_value(quantities: list[tuple[_Claim, Quantity]]) -> dict[str, object] | None:
-    strong = [(c, q) for c, q in quantities if q.currency or (q.unit and q.unit not in _WEAK_UNITS)]
+    strong = [(c, q) for c, q in quantities if _is_strong(q)]
     if not strong:
         return None
     dimension = Counter(q.dimension for _, q in strong).most_common(1)[0][0]
@@ -405,7 +322,7 @@ def _conflict(
     for claim, quantity in quantities:
         if _other_time(claim, event_date):
             continue  # "a 6.1 quake in September": a figure about another event or period
-        if quantity.currency or (quantity.unit and quantity.unit not in _WEAK_UNITS):
+        if _is_strong(quantity):
             by_slot[quantity.dimension].append((claim, quantity))
     for slot, values in by_slot.items():
         for a_pos, (claim_a, qa) in enumerate(values):
@@ -441,9 +358,9 @@ def _other_time(claim: _Claim, event_date: dt.date | None) -> bool:
     for date in claim.article.dates:
         if date.sentence != claim.sentence:
             continue
-        weekday_like = date.text.split()[0].lower().rstrip(",") in _WEEKDAY_WORDS
+        spec = parse_spec(date)
         if date.value is None:
-            if not weekday_like:
+            if spec is None or spec.kind not in EVENT_RELATIVE_KINDS:
                 return True  # "in September", "last year" with no anchor: not the event's time
             continue
         if event_date is None:
@@ -455,20 +372,6 @@ def _other_time(claim: _Claim, event_date: dt.date | None) -> bool:
         if date.granularity == "year" and date.value.year != event_date.year:
             return True
     return False
-
-
-_WEEKDAY_WORDS = {
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "yesterday",
-    "today",
-    "tomorrow",
-}
 
 
 def _has_match(claim: _Claim, quantity: Quantity, values: list[tuple[_Claim, Quantity]], settings: Settings) -> bool:
@@ -510,7 +413,7 @@ def _fact_rank(fact: Fact) -> tuple[int, int, float, int]:
     """Order: facts several sources share first, then the closest agreement, then the earliest."""
     first_sentence = min(m.sentence for m in fact.mentions)
     status_order = {FactStatus.CONFLICT: 0, FactStatus.CORROBORATED: 0, FactStatus.SINGLE_SOURCE: 1}[fact.status]
-    return (status_order, -len(fact.articles), -round(fact.score, 6), first_sentence)
+    return (status_order, -len(fact.articles), -fact.score, first_sentence)
 
 
 def _brief(facts: list[Fact], settings: Settings) -> list[BriefLine]:

@@ -43,11 +43,10 @@ def compare(
     _mark_duplicates(kept, warnings)
     annotate_articles(kept, settings, progress=progress)
     embedder = embedder or get_embedder()
-    stories = cluster_articles(kept, settings, embedder)
+    stories = sorted(cluster_articles(kept, settings, embedder), key=lambda s: -len(s.articles))
+    for number, story in enumerate(stories, 1):
+        story.id = f"s{number}"  # largest story first; ids are final before facts are named after them
     compared = [compare_story(story, kept, settings, embedder) for story in stories]
-    compared.sort(key=lambda c: -len(c.story.articles))
-    for number, item in enumerate(compared, 1):
-        _renumber(item, f"s{number}")
     return Comparison(articles=kept, stories=compared, warnings=warnings)
 
 
@@ -80,18 +79,3 @@ def _mark_duplicates(articles: list[Article], warnings: list[str]) -> None:
             warnings.append(f"{article.id}: same text as {first[digest]}, counted once")
         else:
             first[digest] = article.id
-
-
-def _renumber(item, new_id: str) -> None:  # type: ignore[no-untyped-def]
-    old = item.story.id
-    if old == new_id:
-        return
-    item.story.id = new_id
-    for fact in item.facts:
-        fact.id = new_id + fact.id[len(old) :]
-    for entity in item.entities:
-        entity.id = new_id + entity.id[len(old) :]
-    for line in item.brief:
-        line.facts = [new_id + f[len(old) :] for f in line.facts]
-    for entry in item.timeline:
-        entry.facts = [new_id + f[len(old) :] for f in entry.facts]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..model import Article, Sentence
 from ..settings import DEFAULT_SETTINGS, Settings
@@ -18,6 +19,9 @@ from .language import detect_language
 from .nlp import chunk_text, load_pipeline
 from .quantities import extract_quantities
 from .quotes import extract_quotes
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 __all__ = ["annotate_article", "annotate_articles", "merge_entities", "resolve_dates", "resolve_speaker"]
 
@@ -31,7 +35,7 @@ def annotate_articles(
     jobs = [(article, start, chunk) for article in articles for start, chunk in chunk_text(article.text, settings)]
     for article in articles:
         article.sentences, article.entities, article.quotes = [], [], []
-    docs: Iterator = nlp.pipe((chunk for _, _, chunk in jobs), batch_size=16)
+    docs: Iterator[Doc] = nlp.pipe((chunk for _, _, chunk in jobs), batch_size=16)
     if progress:
         from rich.progress import track
 
@@ -48,7 +52,7 @@ def annotate_article(article: Article, settings: Settings = DEFAULT_SETTINGS) ->
     return annotate_articles([article], settings)[0]
 
 
-def _add_doc(article: Article, doc, offset: int) -> None:  # type: ignore[no-untyped-def]
+def _add_doc(article: Article, doc: Doc, offset: int) -> None:
     sentence_of: dict[int, int] = {}
     for span in doc.sents:
         text = span.text.strip()

@@ -67,6 +67,9 @@ _PATTERNS = [
     ),
     ("year", re.compile(rf"\b(?:in|since|by|of|until|before|after|from|for) (?:the year )?{_YEAR}\b")),
 ]
+#: Date kinds that name a day relative to the reference day ("on Wednesday", "yesterday",
+#: "the 22nd"): the event's own time, even before they are resolved.
+EVENT_RELATIVE_KINDS = frozenset({"weekday", "weekday_date", "relative_day", "ordinal_day"})
 _FUTURE = re.compile(r"\b(will|would|shall|going to|next|upcoming|scheduled|plans? to|expected to)\b", re.I)
 _MONTH_ABBREVIATION_GUARD = re.compile(r"^(may|mar|jun|jul|aug|sep|oct|nov|dec|jan|feb|apr)$", re.I)
 
@@ -237,9 +240,8 @@ def _spec_of(kind: str, match: re.Match[str]) -> _Spec | None:
         if groups.get(name):
             relative = name
     if groups.get("rel"):
-        relative = groups["rel"].lower().split()[-2] if " " in groups["rel"] else groups["rel"].lower()
-        if relative == "the":
-            relative = groups["rel"].lower().split()[1]
+        words = groups["rel"].lower().split()
+        relative = words[-2] if len(words) > 1 else words[0]  # "the previous year" -> "previous"
     weekday = WEEKDAYS.get(groups["weekday"].lower()) if groups.get("weekday") else None
     if kind == "month" and not (year or relative or groups.get("part")) and month_name and len(month_name) <= 4:
         return None  # bare abbreviations ("Jan") without context are too ambiguous

@@ -19,8 +19,6 @@ REPORTING_VERBS = {
     "propose", "argue", "report", "write", "estimate", "predict", "acknowledge", "admit", "affirm", "reaffirm",
     "point", "remark", "comment", "respond", "reply", "ask", "urge", "call", "describe", "recall", "believe",
 }  # fmt: skip
-_OPEN = '“"«„‘'
-_CLOSE = {"“": '”»"', '"': "\"”»'", "«": "»”", "„": '“”"', "‘": "’'"}
 _QUOTE_SPAN = re.compile(r"[“\"«„]([^\n“\"«„]{12,1500}?)(?:[”\"»]|'')|‘([^\n‘’]{12,600}?)’(?!\w)")
 PRONOUNS = {"he", "she", "they", "him", "her", "i", "we", "it", "you", "this", "that"}
 
