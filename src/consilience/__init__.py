@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 from .annotate import annotate_articles
 from .clean import clean_article, clean_text
-from .cluster import StoryClusterer, cluster_articles
+from .cluster import StreamClusterer, cluster_articles
 from .compare import compare_story
 from .errors import ConsilienceError, InputError, NoArticlesError
 from .ingest import read_file, read_inputs
@@ -54,8 +54,8 @@ __all__ = [
     "Quote",
     "Settings",
     "Story",
-    "StoryClusterer",
     "StoryComparison",
+    "StreamClusterer",
     "__version__",
     "annotate_articles",
     "clean_article",

@@ -1,4 +1,4 @@
-"""Command-line interface: ``consilience compare`` and ``consilience stories``.
+"""Command-line interface: ``consilience compare``, ``stories`` and ``evaluate``.
 
 Exit codes: 0 success (inputs that could not be read are reported on stderr),
 1 unexpected internal error, 2 bad command line, 3 an input could not be read
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ConsilienceError, InputError, NoArticlesError
+from .model import Article, Story
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_NO_ARTICLES = 0, 1, 2, 3, 4
 
@@ -39,6 +40,23 @@ def build_parser() -> argparse.ArgumentParser:
     stories.add_argument("paths", nargs="+", metavar="PATH")
     stories.add_argument("--json", action="store_true", help='print {"stories": [{"id", "articles": [...]}]}')
     stories.add_argument("--strict", action="store_true")
+    evaluate = commands.add_parser("evaluate", help="measure consilience on a labelled dataset")
+    evaluations = evaluate.add_subparsers(dest="evaluation", required=True, metavar="WHAT")
+    clustering = evaluations.add_parser(
+        "clustering", help="BCubed and pairwise P/R/F1 of story clustering, ours and baselines, with speed and memory"
+    )
+    clustering.add_argument("dataset", metavar="DATASET.jsonl", help="JSONL with id, text/title and a gold label field")
+    clustering.add_argument("--field", default="story", help="the gold label field (default: story)")
+    clustering.add_argument(
+        "--methods",
+        default="all",
+        help="comma-separated: consilience,tfidf-agglomerative,minilm-agglomerative,e5-agglomerative,hdbscan,bertopic "
+        "(default: all; baselines missing their extra are reported as not installed)",
+    )
+    clustering.add_argument(
+        "--shuffle-undated", type=int, metavar="SEED", help="feed undated articles in a shuffled order, not file order"
+    )
+    clustering.add_argument("--json", action="store_true", help="print the results as JSON")
     return parser
 
 
@@ -48,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "compare":
             return _compare(args)
+        if args.command == "evaluate":
+            return _evaluate_clustering(args)
         return _stories(args)
     except InputError as error:
         print(f"consilience: error: {error}", file=sys.stderr)
@@ -87,28 +107,97 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _stories(args: argparse.Namespace) -> int:
-    from .annotate import annotate_articles
     from .clean import clean_article
     from .cluster import cluster_articles
     from .ingest import read_inputs
+    from .pipeline import mark_duplicates
 
     read = read_inputs(args.paths, strict=args.strict)
     for warning in read.warnings:
         print(f"consilience: note: {warning}", file=sys.stderr)
-    if not read.articles:
+    articles = [a for a in (clean_article(a) for a in read.articles) if a.text.strip()]
+    if not articles:
         raise NoArticlesError("no articles found in " + ", ".join(args.paths))
-    articles = annotate_articles([clean_article(a) for a in read.articles])
+    warnings: list[str] = []
+    mark_duplicates(articles, warnings)
     stories = cluster_articles(articles)
+    by_id = {a.id: a for a in articles}
     if args.json:
-        payload = {"stories": [{"id": s.id, "articles": s.articles, "size": len(s.articles)} for s in stories]}
+        payload = {"stories": [_story_json(story, by_id) for story in stories]}
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        titles = {a.id: a.title or (a.sentences[0].text if a.sentences else "") for a in articles}
         for story in stories:
             print(f"{story.id}: {len(story.articles)} article(s)")
             for article_id in story.articles:
-                print(f"  {article_id}  {titles[article_id][:80]}")
+                article = by_id[article_id]
+                copy = story.republished.get(article_id) or article.duplicate_of
+                note = f"  [copy of {copy}]" if copy else ""
+                print(f"  {article_id}  {(article.title or article.text).splitlines()[0][:80]}{note}")
+    return EXIT_OK
+
+
+def _story_json(story: Story, by_id: dict[str, Article]) -> dict[str, object]:
+    members = [by_id[a] for a in story.articles]
+    dates = sorted(a.published.isoformat() for a in members if a.published)
+    return {
+        "id": story.id,
+        "articles": story.articles,
+        "size": len(story.articles),
+        "republished": {a: o for a, o in story.republished.items()}
+        | {a.id: a.duplicate_of for a in members if a.duplicate_of},
+        "first_published": dates[0] if dates else None,
+        "last_published": dates[-1] if dates else None,
+        "languages": sorted({a.language for a in members if a.language}),
+        "outlets": sorted({a.outlet for a in members if a.outlet}),
+        "titles": [a.title for a in members if a.title][:3],
+    }
+
+
+def _evaluate_clustering(args: argparse.Namespace) -> int:
+    from .evaluate.clustering import BASELINES, METHODS, OURS, MethodResult, evaluate_clustering
+    from .evaluate.datasets import load_labelled
+
+    methods = [OURS, *BASELINES] if args.methods == "all" else [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ConsilienceError(f"--methods: unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+    dataset = load_labelled(args.dataset, field=args.field)
+    print(
+        f"{dataset.name}: {len(dataset.articles)} articles, {dataset.stories} gold stories; running {', '.join(methods)}",
+        file=sys.stderr,
+    )
+
+    def report(result: MethodResult) -> None:
+        if result.error:
+            print(f"  {result.method}: {result.error}", file=sys.stderr)
+        else:
+            print(f"  {result.method}: done in {result.seconds:.1f} s", file=sys.stderr)
+
+    results = evaluate_clustering(dataset, methods, args.shuffle_undated, on_result=report)
+    if args.json:
+        payload = {"dataset": args.dataset, "articles": len(dataset.articles), "stories": dataset.stories,
+                   "results": [r.to_dict() for r in results]}  # fmt: skip
+        json.dump(payload, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{dataset.name} ({len(dataset.articles)} articles, {dataset.stories} stories)")
+    for column in ("method", "B3 P", "B3 R", "B3 F1", "pair P", "pair R", "pair F1", "art/s", "peak MB", "setting"):
+        table.add_column(column, justify="left" if column in ("method", "setting") else "right")
+    for r in results:
+        if r.scores is None:
+            table.add_row(r.method, *[""] * 8, r.error)
+            continue
+        s = r.scores
+        table.add_row(
+            r.method, *(f"{v:.3f}" for v in (s.bcubed_precision, s.bcubed_recall, s.bcubed_f1, s.pairwise_precision,
+                                             s.pairwise_recall, s.pairwise_f1)),
+            f"{r.articles_per_second:.0f}", f"{r.peak_rss_mb:.0f}", r.setting,
+        )  # fmt: skip
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
     return EXIT_OK
 
 

@@ -64,7 +64,7 @@ def compare_story(
     """Align the facts of one story's articles; label, brief and date them."""
     by_id = {a.id: a for a in articles}
     members = [by_id[a] for a in story.articles if a in by_id]
-    independent = [a for a in members if not a.duplicate_of]
+    independent = [a for a in members if not a.duplicate_of and a.id not in story.republished]
     entities = merge_entities(members, settings, prefix=f"{story.id}-e")
     _fill_story_dates(story, independent)
     claims = _claims(independent)

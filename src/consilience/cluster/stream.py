@@ -1,0 +1,459 @@
+"""Cluster stage: file each article under a story the moment it arrives.
+
+:class:`StreamClusterer` keeps the *active* stories (those that changed
+recently) with their summed signals. A new article is compared with the
+active stories nearest to it (dense retrieval, restricted to the time window
+when both are dated) by the pair model; it joins the most probable one if
+the probability clears the model's threshold, else it starts a story. Then:
+
+- if the article also matches a second story well, the two stories are
+  compared as wholes and merged when the model says they are one event;
+- members that joined a story on weak evidence are re-checked against the
+  grown story and split off again when they no longer fit (a wrong join undone);
+- stories idle for longer than the window, or beyond the active capacity, are
+  retired to an archive (the store, or a bounded in-memory one) from which a
+  later article can reopen them.
+
+Every change is reported as a :class:`ClusterEvent`; :class:`StoryLedger`
+replays events into the current article -> story map, so the clusterer itself
+holds nothing but the active window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from ..embed import Embedder, get_embedder, get_multilingual_embedder
+from ..model import Article, Story
+from ..settings import DEFAULT_SETTINGS, Settings
+from .neardup import NearDuplicateIndex
+from .pairs import PairModel, StoryState, pair_features
+from .signals import ArticleSignals, SignalExtractor, TermStats
+
+EventKind = Literal["new", "join", "republished", "merge", "move", "retire", "reopen"]
+
+
+@dataclass(frozen=True)
+class ClusterEvent:
+    """One change to the clustering.
+
+    ``new``/``join``/``republished``: ``article`` is now in ``story`` (for
+    ``republished``, ``other`` is the article it copies); ``merge``: story
+    ``other`` was absorbed into ``story``; ``move``: ``article`` left ``other``
+    for ``story``; ``retire``/``reopen``: ``story`` left or re-entered the
+    active window.
+    """
+
+    kind: EventKind
+    story: str
+    article: str | None = None
+    other: str | None = None
+    probability: float | None = None
+
+
+class StoryArchive(Protocol):
+    """Where retired stories go, and where a late article can find them again."""
+
+    def retire(self, state: StoryState) -> None:
+        """Keep ``state`` out of the active window."""
+        ...
+
+    def candidates(self, signals: ArticleSignals, limit: int) -> list[StoryState]:
+        """Retired stories that might match ``signals``, best first (they stay archived)."""
+        ...
+
+    def reopen(self, story_id: str) -> StoryState | None:
+        """Take a retired story back out of the archive."""
+        ...
+
+
+class MemoryArchive:
+    """The most recent ``limit`` retired stories, held in memory (older ones are forgotten)."""
+
+    def __init__(self, limit: int = 2000) -> None:
+        self.limit = limit
+        self._states: OrderedDict[str, StoryState] = OrderedDict()
+
+    def retire(self, state: StoryState) -> None:
+        """Archive ``state``, dropping the oldest archived story beyond the limit."""
+        self._states[state.id] = state
+        while len(self._states) > self.limit:
+            self._states.popitem(last=False)
+
+    def candidates(self, signals: ArticleSignals, limit: int) -> list[StoryState]:
+        """Archived stories with the closest centroids."""
+        if not self._states or limit <= 0:
+            return []
+        states = list(self._states.values())
+        scores = np.stack([s.centroid for s in states]) @ signals.dense
+        best = np.argsort(-scores)[:limit]
+        return [states[i] for i in best]
+
+    def reopen(self, story_id: str) -> StoryState | None:
+        """Remove and return an archived story."""
+        return self._states.pop(story_id, None)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
+class StreamClusterer:
+    """Assigns articles to stories one at a time; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings = DEFAULT_SETTINGS,
+        embedder: Embedder | None = None,
+        multilingual: Embedder | Literal["auto"] | None = "auto",
+        model: PairModel | None = None,
+        archive: StoryArchive | None = None,
+    ) -> None:
+        self.settings = settings
+        self.extractor = SignalExtractor(embedder or get_embedder(), settings.cluster_lead_chars)
+        self.multilingual = get_multilingual_embedder() if multilingual == "auto" else multilingual
+        self.model = model or PairModel.load()
+        self.archive: StoryArchive = archive if archive is not None else MemoryArchive(settings.cluster_archive_limit)
+        self.stats = TermStats()
+        self.near_duplicates = NearDuplicateIndex(settings.near_duplicate_jaccard)
+        self.active: dict[str, StoryState] = {}
+        self.story_of_article: dict[str, str] = {}  # active articles only
+        self.clock: float | None = None  # latest publication time seen (days)
+        self.position = 0
+        self._ids = (f"s{n}" for n in itertools.count(1))
+        self._join_probability: dict[str, float] = {}
+        self._index = _CentroidIndex(self.extractor.embedder.dimension)
+        self._consolidated_at = 0
+
+    # -- feeding ------------------------------------------------------------------------------------------------
+    def add(self, article: Article) -> list[ClusterEvent]:
+        """File one article; returns what changed."""
+        return self.add_signals(self.extractor.extract([article])[0], article.duplicate_of)
+
+    def add_many(self, articles: Sequence[Article], batch: int = 256) -> Iterator[list[ClusterEvent]]:
+        """File articles in the given order, embedding them ``batch`` at a time; yields each one's events."""
+        for begin in range(0, len(articles), batch):
+            chunk = articles[begin : begin + batch]
+            for article, signals in zip(chunk, self.extractor.extract(chunk), strict=True):
+                yield self.add_signals(signals, article.duplicate_of)
+
+    def add_signals(self, signals: ArticleSignals, duplicate_of: str | None = None) -> list[ClusterEvent]:
+        """File one article given its signals."""
+        self.position += 1
+        if signals.time is not None:
+            self.clock = signals.time if self.clock is None else max(self.clock, signals.time)
+        self.stats.add(list(signals.terms.keys() | signals.names))
+        signals.lexical = self.stats.lexical_vector(signals.terms)
+        events: list[ClusterEvent] = []
+        original = duplicate_of if duplicate_of in self.story_of_article else None
+        original = original or self.near_duplicates.find(signals)
+        self.near_duplicates.add(signals)
+        if original is not None and original in self.story_of_article:
+            state = self.active[self.story_of_article[original]]
+            self._add_member(state, signals, 1.0)
+            events.append(ClusterEvent("republished", state.id, signals.id, original, 1.0))
+        else:
+            events.extend(self._place(signals))
+        if self.position % self.settings.cluster_consolidate_every == 0:
+            events.extend(self.consolidate())
+        events.extend(self._retire_idle())
+        return events
+
+    def consolidate(self) -> list[ClusterEvent]:
+        """Merge active stories that changed since the last pass with their nearest stories, as wholes.
+
+        An article is compared with a story as it stood when the article
+        arrived; once both sides have grown, their centroids, names and
+        numbers say more, and two halves of one event can be recognised.
+        """
+        events: list[ClusterEvent] = []
+        changed = [s for s in self.active.values() if s.last_seen > self._consolidated_at]
+        self._consolidated_at = self.position
+        for state in sorted(changed, key=lambda s: s.size):
+            if state.id not in self.active:
+                continue
+            nearest = self._index.nearest(state.centroid, self.settings.cluster_merge_checks + 1, None, 0.0)
+            best: tuple[float, StoryState] | None = None
+            for other_id in nearest:
+                if other_id == state.id or other_id not in self.active:
+                    continue
+                other = self.active[other_id]
+                if _far_apart(state, other, self.settings.cluster_window_days):
+                    continue
+                probability = self._probability(state, other)
+                if probability >= self.model.threshold and (best is None or probability > best[0]):
+                    best = (probability, other)
+            if best is not None:
+                self._merge(state, best[1], best[0], events)
+        return events
+
+    # -- decisions ----------------------------------------------------------------------------------------------
+    def _place(self, signals: ArticleSignals) -> list[ClusterEvent]:
+        single = StoryState.of("", [signals])
+        scored = sorted(((self._probability(single, c), c) for c in self._candidates(signals)), key=lambda x: -x[0])
+        threshold = self.model.threshold
+        events: list[ClusterEvent] = []
+        if not scored or scored[0][0] < threshold:
+            state = StoryState(next(self._ids))
+            self._activate(state)
+            self._add_member(state, signals, 0.0)
+            return [ClusterEvent("new", state.id, signals.id)]
+        probability, state = scored[0]
+        if state.id not in self.active:
+            reopened = self.archive.reopen(state.id)
+            if reopened is not None:
+                self._activate(reopened)
+                for member in reopened.members:
+                    self.story_of_article[member.id] = reopened.id
+                    self.near_duplicates.add(member)
+                events.append(ClusterEvent("reopen", reopened.id))
+        self._add_member(state, signals, probability)
+        events.append(ClusterEvent("join", state.id, signals.id, probability=probability))
+        for other_probability, other in scored[1 : self.settings.cluster_merge_checks + 1]:
+            if other_probability < threshold or other.id not in self.active or other.id == state.id:
+                continue
+            merged = self._probability(state, other) if state.id in self.active else 0.0
+            if merged >= threshold:
+                state = self._merge(state, other, merged, events)
+        events.extend(self._recheck_weak_members(state))
+        return events
+
+    def _probability(self, a: StoryState, b: StoryState) -> float:
+        regime, features = pair_features(a, b, self.stats, self._embed_multilingual if self.multilingual else None)
+        return self.model.probability(regime, features)
+
+    def _candidates(self, signals: ArticleSignals) -> list[StoryState]:
+        window = self.settings.cluster_window_days
+        ids = self._index.nearest(signals.dense, self.settings.cluster_candidates, signals.time, window)
+        found = [self.active[i] for i in ids]
+        found += self.archive.candidates(signals, self.settings.cluster_archive_candidates)
+        if signals.time is not None:
+            found = [
+                s
+                for s in found
+                if s.last is None or s.first is None or s.first - window <= signals.time <= s.last + window
+            ]
+        return found
+
+    def _merge(self, a: StoryState, b: StoryState, probability: float, events: list[ClusterEvent]) -> StoryState:
+        keep, gone = (a, b) if a.size >= b.size else (b, a)
+        keep.absorb(gone)
+        for member in gone.members:
+            self.story_of_article[member.id] = keep.id
+        del self.active[gone.id]
+        self._index.remove(gone.id)
+        self._index.update(keep)
+        keep.last_seen = self.position
+        events.append(ClusterEvent("merge", keep.id, other=gone.id, probability=probability))
+        return keep
+
+    def _recheck_weak_members(self, state: StoryState) -> list[ClusterEvent]:
+        """Split off members whose join was weak and that no longer fit the grown story."""
+        if state.size < 3 or state.size > self.settings.cluster_recheck_max_size:
+            return []
+        events = []
+        for member in list(state.members):
+            if self._join_probability.get(member.id, 1.0) >= self.settings.cluster_firm_join:
+                continue
+            rest = StoryState.of(state.id, [m for m in state.members if m.id != member.id])
+            probability = self._probability(StoryState.of("", [member]), rest)
+            if probability >= self.model.threshold:
+                self._join_probability[member.id] = max(self._join_probability[member.id], probability)
+                continue
+            state.members.clear()
+            state.dense_sum = None
+            for kept in rest.members:
+                state.add(kept)
+            self._index.update(state)
+            alone = StoryState(next(self._ids))
+            self._activate(alone)
+            self._add_member(alone, member, 0.0)
+            events.append(ClusterEvent("move", alone.id, member.id, state.id, probability))
+        return events
+
+    # -- bookkeeping --------------------------------------------------------------------------------------------
+    def _activate(self, state: StoryState) -> None:
+        self.active[state.id] = state
+        state.last_seen = self.position
+        if state.members:
+            self._index.update(state)
+
+    def _add_member(self, state: StoryState, signals: ArticleSignals, probability: float) -> None:
+        state.add(signals)
+        state.last_seen = self.position
+        self.story_of_article[signals.id] = state.id
+        self._join_probability[signals.id] = probability if state.size > 1 else 1.0
+        self._index.update(state)
+
+    def _retire_idle(self) -> list[ClusterEvent]:
+        events = []
+        idle: list[StoryState] = []
+        if self.clock is not None:
+            horizon = self.clock - self.settings.cluster_window_days
+            idle = [s for s in self.active.values() if s.last is not None and s.last < horizon]
+        overflow = len(self.active) - len(idle) - self.settings.cluster_max_active
+        if overflow > 0:
+            chosen = {s.id for s in idle}
+            rest = sorted((s for s in self.active.values() if s.id not in chosen), key=lambda s: s.last_seen)
+            idle += rest[:overflow]
+        for state in idle:
+            self.retire(state)
+            events.append(ClusterEvent("retire", state.id))
+        return events
+
+    def retire(self, state: StoryState) -> None:
+        """Move ``state`` out of the active window into the archive."""
+        del self.active[state.id]
+        self._index.remove(state.id)
+        for member in state.members:
+            self.story_of_article.pop(member.id, None)
+            self._join_probability.pop(member.id, None)
+            self.near_duplicates.remove(member.id)
+            member.shingles = []
+        self.archive.retire(state)
+
+    def _embed_multilingual(self, members: list[ArticleSignals]) -> None:
+        assert self.multilingual is not None
+        vectors = self.multilingual.encode([m.lead for m in members])
+        for member, vector in zip(members, vectors, strict=True):
+            member.multilingual = vector
+
+
+def _far_apart(a: StoryState, b: StoryState, window: float) -> bool:
+    if a.first is None or a.last is None or b.first is None or b.last is None:
+        return False
+    return b.first - a.last > window or a.first - b.last > window
+
+
+class _CentroidIndex:
+    """Active story centroids in one matrix, for nearest-story retrieval by one matrix product."""
+
+    def __init__(self, dimension: int, capacity: int = 1024) -> None:
+        self.matrix = np.zeros((capacity, dimension), dtype=np.float32)
+        self.first = np.full(capacity, np.nan)
+        self.last = np.full(capacity, np.nan)
+        self.ids: list[str | None] = [None] * capacity
+        self.row: dict[str, int] = {}
+        self.free: list[int] = list(range(capacity - 1, -1, -1))
+
+    def update(self, state: StoryState) -> None:
+        """Insert or refresh a story's row."""
+        row = self.row.get(state.id)
+        if row is None:
+            if not self.free:
+                self._grow()
+            row = self.free.pop()
+            self.row[state.id] = row
+            self.ids[row] = state.id
+        self.matrix[row] = state.centroid
+        self.first[row] = np.nan if state.first is None else state.first
+        self.last[row] = np.nan if state.last is None else state.last
+
+    def remove(self, story_id: str) -> None:
+        """Drop a story's row."""
+        row = self.row.pop(story_id, None)
+        if row is not None:
+            self.matrix[row] = 0.0
+            self.ids[row] = None
+            self.free.append(row)
+
+    def nearest(self, vector: np.ndarray, limit: int, time: float | None, window: float) -> list[str]:
+        """Ids of up to ``limit`` stories with the highest centroid cosine (within the time window when dated)."""
+        if not self.row:
+            return []
+        scores = self.matrix @ vector
+        empty = np.array([i is None for i in self.ids])
+        scores[empty] = -np.inf
+        if time is not None:
+            with np.errstate(invalid="ignore"):
+                outside = (self.first - window > time) | (self.last + window < time)
+            scores[outside] = -np.inf
+        count = min(limit, len(self.row))
+        best = np.argpartition(-scores, count - 1)[:count]
+        best = best[np.argsort(-scores[best])]
+        return [self.ids[i] for i in best if np.isfinite(scores[i]) and self.ids[i] is not None]
+
+    def _grow(self) -> None:
+        old = len(self.ids)
+        self.matrix = np.vstack([self.matrix, np.zeros_like(self.matrix)])
+        self.first = np.concatenate([self.first, np.full(old, np.nan)])
+        self.last = np.concatenate([self.last, np.full(old, np.nan)])
+        self.ids += [None] * old
+        self.free.extend(range(2 * old - 1, old - 1, -1))
+
+
+class StoryLedger:
+    """Replays :class:`ClusterEvent` streams into the current article -> story map."""
+
+    def __init__(self) -> None:
+        self.story_of: dict[str, str] = {}
+        self._merged_into: dict[str, str] = {}
+        self.republished_of: dict[str, str] = {}
+
+    def apply(self, events: Iterable[ClusterEvent]) -> None:
+        """Record events in the order they happened."""
+        for event in events:
+            if event.kind in ("new", "join", "republished", "move") and event.article:
+                self.story_of[event.article] = event.story
+                if event.kind == "republished" and event.other:
+                    self.republished_of[event.article] = event.other
+            elif event.kind == "merge" and event.other:
+                self._merged_into[event.other] = event.story
+
+    def resolve(self, story_id: str) -> str:
+        """The story a (possibly merged) story id now belongs to."""
+        seen = []
+        while story_id in self._merged_into:
+            seen.append(story_id)
+            story_id = self._merged_into[story_id]
+        for old in seen:  # path compression
+            self._merged_into[old] = story_id
+        return story_id
+
+    def stories(self, order: Sequence[str] | None = None) -> list[Story]:
+        """Stories with their articles (in ``order``, default: first filed first), largest first."""
+        grouped: dict[str, list[str]] = {}
+        for article in order if order is not None else self.story_of:
+            if article in self.story_of:
+                grouped.setdefault(self.resolve(self.story_of[article]), []).append(article)
+        stories = [Story(id=story_id, articles=members) for story_id, members in grouped.items()]
+        return sorted(stories, key=lambda s: -len(s.articles))
+
+
+def publication_order(articles: Sequence[Article]) -> list[int]:
+    """Indices of ``articles`` by publication time; undated articles last, ties and undated in input order."""
+
+    def key(index: int) -> tuple[int, float, int]:
+        published = articles[index].published
+        if published is None:
+            return (1, 0.0, index)
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=dt.UTC)
+        return (0, published.timestamp(), index)
+
+    return sorted(range(len(articles)), key=key)
+
+
+def cluster_articles(
+    articles: Sequence[Article],
+    settings: Settings = DEFAULT_SETTINGS,
+    embedder: Embedder | None = None,
+    clusterer: StreamClusterer | None = None,
+) -> list[Story]:
+    """Group articles into stories, feeding them once each in publication order."""
+    clusterer = clusterer or StreamClusterer(settings, embedder)
+    ordered = [articles[i] for i in publication_order(articles)]
+    ledger = StoryLedger()
+    for events in clusterer.add_many(ordered):
+        ledger.apply(events)
+    ledger.apply(clusterer.consolidate())
+    stories = ledger.stories([a.id for a in ordered])
+    for story in stories:
+        story.republished = {a: o for a, o in ledger.republished_of.items() if a in set(story.articles)}
+    return stories

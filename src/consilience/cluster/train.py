@@ -1,0 +1,181 @@
+"""Fit the pair model on labelled development data.
+
+The clusterer meets pairs in one situation only: a new article against the
+active stories nearest to it. Training reproduces that situation with the
+gold stories ("teacher forcing"): each article, in publication order, is paired
+with the gold stories built so far that retrieval would offer, and labelled by
+whether the story is its own. A logistic regression per regime is fitted by
+iteratively reweighted least squares (no ML dependency); each dataset carries
+the same total weight, so a large file does not drown a small one.
+
+Run ``python -m consilience.cluster.train DATASET.jsonl... --out PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import pickle
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..embed import get_embedder, get_multilingual_embedder
+from ..evaluate.datasets import LabelledDataset, load_labelled
+from ..settings import DEFAULT_SETTINGS, Settings
+from .pairs import FEATURES, REGIMES, PairModel, StoryState, pair_features
+from .signals import ArticleSignals, SignalExtractor, TermStats
+from .stream import publication_order
+
+
+@dataclass
+class PairSet:
+    """Feature rows, labels and weights per regime."""
+
+    rows: dict[str, list[np.ndarray]] = field(default_factory=lambda: {r: [] for r in REGIMES})
+    labels: dict[str, list[int]] = field(default_factory=lambda: {r: [] for r in REGIMES})
+    weights: dict[str, list[float]] = field(default_factory=lambda: {r: [] for r in REGIMES})
+
+
+def dataset_signals(
+    dataset: LabelledDataset, settings: Settings = DEFAULT_SETTINGS, cache: Path | None = None
+) -> list[ArticleSignals]:
+    """Signals of a dataset's articles in publication order (cached in ``cache`` when given)."""
+    cache_file = cache / f"{dataset.name}.signals.pickle" if cache else None
+    if cache_file and cache_file.exists():
+        return pickle.loads(cache_file.read_bytes())
+    ordered = [dataset.articles[i] for i in publication_order(dataset.articles)]
+    signals = SignalExtractor(get_embedder(), settings.cluster_lead_chars).extract(ordered)
+    multilingual = get_multilingual_embedder()
+    if multilingual is not None and any(s.language not in ("en", "und") for s in signals):
+        for s, vector in zip(signals, multilingual.encode([s.lead for s in signals]), strict=True):
+            s.multilingual = vector
+    if cache_file:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.write_bytes(pickle.dumps(signals))
+    return signals
+
+
+def teacher_forced_pairs(
+    signals: Sequence[ArticleSignals], gold: dict[str, str], settings: Settings = DEFAULT_SETTINGS
+) -> PairSet:
+    """Article-versus-story pairs as the stream clusterer would meet them, labelled by the gold stories."""
+    stats = TermStats()
+    stories: dict[str, StoryState] = {}
+    pairs = PairSet()
+    window = settings.cluster_window_days
+
+    def embed(members: list[ArticleSignals]) -> None:
+        raise RuntimeError("multilingual vectors must be precomputed for training")
+
+    for s in signals:
+        stats.add(list(s.terms.keys() | s.names))
+        s.lexical = stats.lexical_vector(s.terms)
+        single = StoryState.of("", [s])
+        candidates = list(stories.values())
+        if s.time is not None:
+            candidates = [
+                c
+                for c in candidates
+                if c.first is None or c.last is None or c.first - window <= s.time <= c.last + window
+            ]
+        if candidates:
+            scores = np.stack([c.centroid for c in candidates]) @ s.dense
+            nearest = [candidates[i] for i in np.argsort(-scores)[: settings.cluster_candidates]]
+            own = stories.get(gold[s.id])
+            if own is not None and own not in nearest:
+                nearest.append(own)
+            for candidate in nearest:
+                regime, features = pair_features(
+                    single, candidate, stats, embed if s.multilingual is not None else None
+                )
+                pairs.rows[regime].append(features)
+                pairs.labels[regime].append(int(candidate.id == gold[s.id]))
+        stories.setdefault(gold[s.id], StoryState(gold[s.id])).add(s)
+    for regime in REGIMES:
+        count = len(pairs.labels[regime])
+        pairs.weights[regime] = [1.0 / count] * count if count else []
+    return pairs
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-3, steps: int = 50
+) -> tuple[np.ndarray, float]:
+    """Weighted L2-regularised logistic regression by Newton's method; returns (weights, bias)."""
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    beta = np.zeros(z.shape[1])
+    w = w / w.mean()
+    penalty = l2 * np.eye(z.shape[1])
+    penalty[-1, -1] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ beta, -30, 30)))
+        gradient = z.T @ (w * (p - y)) / len(y) + penalty @ beta
+        hessian = (z * (w * p * (1 - p))[:, None]).T @ z / len(y) + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    weights = beta[:-1] / scale
+    bias = float(beta[-1] - np.dot(weights, mean))
+    return weights, bias
+
+
+def train(pair_sets: Sequence[PairSet], thresholds: dict[str, float] | None = None) -> PairModel:
+    """One logistic regression per regime over the pooled pairs (each set weighted equally).
+
+    ``thresholds`` moves a regime's decision point: its bias is shifted so that
+    the chosen probability reads as 0.5, the clusterer's one join threshold.
+    """
+    weights: dict[str, list[float]] = {}
+    bias: dict[str, float] = {}
+    for regime in REGIMES:
+        rows = [r for ps in pair_sets for r in ps.rows[regime]]
+        if not rows:
+            weights[regime], bias[regime] = [0.0] * len(FEATURES), -10.0
+            continue
+        x = np.stack(rows)
+        y = np.array([label for ps in pair_sets for label in ps.labels[regime]], dtype=np.float64)
+        w = np.array([weight for ps in pair_sets for weight in ps.weights[regime]], dtype=np.float64)
+        coefficients, intercept = fit_logistic(x, y, w)
+        threshold = (thresholds or {}).get(regime, 0.5)
+        weights[regime], bias[regime] = coefficients.tolist(), intercept - math.log(threshold / (1 - threshold))
+    return PairModel(weights, bias)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: fit on the given labelled files and write the model JSON."""
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m consilience.cluster.train", description=__doc__)
+    parser.add_argument("datasets", nargs="+", help="labelled JSONL files (development data only)")
+    parser.add_argument("--out", required=True, help="where to write the model JSON")
+    parser.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="REGIME=P",
+        help="join when the regime's probability reaches P (default 0.5); repeatable",
+    )
+    parser.add_argument("--cache", help="folder to cache article signals in between runs")
+    args = parser.parse_args(argv)
+    cache = Path(args.cache) if args.cache else None
+    sets = []
+    for path in args.datasets:
+        dataset = load_labelled(path)
+        pairs = teacher_forced_pairs(dataset_signals(dataset, cache=cache), dataset.gold)
+        counts = {r: (len(pairs.labels[r]), sum(pairs.labels[r])) for r in REGIMES}
+        print(f"{dataset.name}: pairs (total, same story) per regime {counts}", file=sys.stderr)
+        sets.append(pairs)
+    thresholds = {k: float(v) for k, v in (item.split("=", 1) for item in args.threshold)}
+    model = train(sets, thresholds)
+    Path(args.out).write_text(json.dumps(model.to_dict(), indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(model.to_dict(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

