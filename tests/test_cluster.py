@@ -1,0 +1,165 @@
+"""The streaming clusterer: real behaviour on real text, bad input, and the metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from consilience.clean import clean_article
+from consilience.cli import EXIT_NO_ARTICLES, EXIT_OK, main
+from consilience.cluster import StoryLedger, StreamClusterer, cluster_articles, publication_order
+from consilience.evaluate import load_labelled, score_clustering
+from consilience.model import Article
+from consilience.settings import DEFAULT_SETTINGS
+
+from .conftest import DATASETS, SHARED
+
+QUAKE = (
+    "A strong 5.6-magnitude earthquake jolted Qeshm island in the Gulf off Iran on Sunday, injuring five people and "
+    "damaging buildings in several villages, state media reported. The quake struck at a depth of 10 kilometres."
+)
+QUAKE_2 = (
+    "Iran's state television says a magnitude-5.2 quake has injured three people on Qeshm island in the Persian Gulf. "
+    "Buildings were damaged in the villages near the port of Qeshm, officials said on Sunday."
+)
+HEIST = (
+    "Armed robbers, two of them disguised as women, stole diamonds worth 85 million euros from the Harry Winston "
+    "jewellery store on Avenue Montaigne in Paris on Thursday, police said."
+)
+VOTE = (
+    "Voters in Turkmenistan cast ballots on Sunday in a parliamentary election in which all candidates were vetted "
+    "by the government, the central election commission in Ashgabat said."
+)
+
+
+def _article(article_id: str, text: str, **fields: object) -> Article:
+    return clean_article(Article(id=article_id, text=text, **fields))  # type: ignore[arg-type]
+
+
+def _groups(stories: list) -> list[set[str]]:  # type: ignore[type-arg]
+    return sorted((set(s.articles) for s in stories), key=lambda g: sorted(g))
+
+
+def test_reports_of_one_event_join_and_other_events_stay_apart() -> None:
+    articles = [
+        _article("quake-1", QUAKE, title="Quake hits island off south Iran, five hurt"),
+        _article("heist-1", HEIST, title="Robbers in drag steal diamonds in Paris"),
+        _article("quake-2", QUAKE_2, title="Five wounded by quake in southern Iran"),
+        _article("vote-1", VOTE, title="Turkmenistan votes for parliament"),
+    ]
+    groups = _groups(cluster_articles(articles))
+    assert {"quake-1", "quake-2"} in groups
+    assert {"heist-1"} in groups and {"vote-1"} in groups
+
+
+def test_bad_input_gets_a_sensible_result() -> None:
+    assert cluster_articles([]) == []
+    articles = [
+        _article("no-title-no-date", QUAKE),
+        _article("one-sentence", "Quake hits island off south Iran, five hurt."),
+        _article("unknown-language", "zzz qqq 123", language="und"),
+        _article("copy", QUAKE),
+        _article("dated", QUAKE_2, published=dt.datetime(2008, 11, 30, tzinfo=dt.UTC)),
+        _article("naive-date", HEIST, published=dt.datetime(2008, 12, 4)),
+    ]
+    articles[3].duplicate_of = "no-title-no-date"
+    stories = cluster_articles(articles)
+    filed = [a for s in stories for a in s.articles]
+    assert sorted(filed) == sorted(a.id for a in articles)  # every article filed exactly once
+    story_of = {a: s for s in stories for a in s.articles}
+    assert story_of["copy"] is story_of["no-title-no-date"]
+
+
+def test_publication_order_puts_undated_last_in_input_order() -> None:
+    articles = [
+        Article(id="u1", text="x"),
+        Article(id="late", text="x", published=dt.datetime(2020, 1, 2, tzinfo=dt.UTC)),
+        Article(id="u2", text="x"),
+        Article(id="early", text="x", published=dt.datetime(2020, 1, 1)),
+    ]
+    assert [articles[i].id for i in publication_order(articles)] == ["early", "late", "u1", "u2"]
+
+
+def test_a_republished_copy_is_linked_and_not_an_independent_source() -> None:
+    wire = QUAKE + " " + QUAKE_2 + " Rescue teams were sent from Bandar Abbas to help the injured."
+    copy = wire.replace("state media reported", "the agency reported") + " (Reuters)"
+    articles = [_article("wire", wire, title="Quake on Qeshm"), _article("copy", copy, title="Quake on Qeshm")]
+    (story,) = cluster_articles(articles)
+    assert story.republished == {"copy": "wire"}
+
+
+def test_ledger_replays_merges_moves_and_keeps_history_out_of_the_clusterer() -> None:
+    settings = replace(DEFAULT_SETTINGS, cluster_max_active=1)
+    clusterer = StreamClusterer(settings)
+    ledger = StoryLedger()
+    texts = [("q1", QUAKE), ("h1", HEIST), ("q2", QUAKE_2)]
+    for article_id, text in texts:
+        ledger.apply(clusterer.add(_article(article_id, text)))
+    assert len(clusterer.active) <= 1  # the rest were retired to the archive
+    kinds = [e.kind for e in clusterer.add(_article("h2", HEIST.replace("Thursday", "Thursday evening")))]
+    assert "reopen" in kinds or "republished" in kinds or "join" in kinds
+    assert set(ledger.story_of) == {"q1", "h1", "q2"}
+
+
+def test_metrics_agree_with_the_reference_scorer() -> None:
+    scorer_path = SHARED / "tools" / "score_clusters.py"
+    if not scorer_path.exists():
+        pytest.skip(f"{scorer_path} not found (it lives in ../shared, outside the repository)")
+    spec = importlib.util.spec_from_file_location("score_clusters", scorer_path)
+    assert spec and spec.loader
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    generator = random.Random(7)
+    for _ in range(20):
+        gold = {f"a{i}": f"g{generator.randrange(6)}" for i in range(40)}
+        predicted = {f"a{i}": f"p{generator.randrange(8)}" for i in range(40) if generator.random() < 0.9}
+        ours = score_clustering(gold, predicted)
+        theirs = reference.score(gold, predicted)
+        assert ours.bcubed_f1 == pytest.approx(theirs["bcubed_f1"])
+        assert ours.pairwise_precision == pytest.approx(theirs["pairwise_precision"])
+        assert ours.pairwise_recall == pytest.approx(theirs["pairwise_recall"])
+
+
+def test_translations_join_their_english_story() -> None:
+    path = DATASETS / "meantime-xling.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (datasets live in ../shared, outside the repository)")
+    dataset = load_labelled(path)
+    wanted = sorted(set(dataset.gold.values()))[:3]
+    articles = [a for a in dataset.articles if dataset.gold[a.id] in wanted]
+    assert len({a.language for a in articles}) == 4
+    predicted = {a: s.id for s in cluster_articles(articles) for a in s.articles}
+    assert score_clustering({a.id: dataset.gold[a.id] for a in articles}, predicted).bcubed_f1 >= 0.9
+
+
+def test_stories_cli_prints_input_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "dump.jsonl"
+    rows = [
+        {"id": "A-1", "title": "Quake hits island off south Iran", "text": QUAKE},
+        {"id": "A-2", "title": "Five wounded by quake in southern Iran", "text": QUAKE_2},
+        {"id": "B-1", "title": "Diamond heist in Paris", "text": HEIST},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    assert main(["stories", str(path), "--json"]) == EXIT_OK
+    stories = json.loads(capsys.readouterr().out)["stories"]
+    assert sorted(a for s in stories for a in s["articles"]) == ["A-1", "A-2", "B-1"]
+    assert {frozenset(s["articles"]) for s in stories} == {frozenset({"A-1", "A-2"}), frozenset({"B-1"})}
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert main(["stories", str(empty), "--json"]) == EXIT_NO_ARTICLES
+
+
+def test_evaluate_clustering_cli_scores_our_clusterer(capsys: pytest.CaptureFixture[str]) -> None:
+    path = DATASETS / "basil-dev.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (datasets live in ../shared, outside the repository)")
+    assert main(["evaluate", "clustering", str(path), "--methods", "consilience", "--json"]) == EXIT_OK
+    (result,) = json.loads(capsys.readouterr().out)["results"]
+    assert result["scores"]["articles"] == 132 and result["scores"]["bcubed_f1"] >= 0.95
+    assert result["peak_rss_mb"] > 0 and result["articles_per_second"] > 0
