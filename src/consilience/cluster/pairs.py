@@ -44,7 +44,7 @@ REGIMES = ("mono", "short", "long", "cross")
 SHORT_WORDS = 25  # a side whose longest article has fewer words is headline-like
 LONG_WORDS = 150  # both sides' longest articles at least this long: full articles, not excerpts
 NEUTRAL_LANGUAGES = frozenset({"en", "und"})
-MAX_MEMBER_VECTORS = 64  # dense_max looks at the most recent members only
+MAX_MEMBER_VECTORS = 16  # member-to-member maxima look at the most recent members only
 
 
 @dataclass
