@@ -53,7 +53,9 @@ def main() -> None:
         total_sentences += sentences
         total_removed += removed
         print(f"{path.name:<24} {articles:>8} {sentences:>10} {removed:>8} {removed / max(1, sentences):>8.3%}")
-    print(f"{'all':<24} {'':>8} {total_sentences:>10} {total_removed:>8} {total_removed / max(1, total_sentences):>8.3%}")
+    print(
+        f"{'all':<24} {'':>8} {total_sentences:>10} {total_removed:>8} {total_removed / max(1, total_sentences):>8.3%}"
+    )
     print("\nremoval reasons (edits that delete text):")
     for reason, count in reasons.most_common():
         print(f"  {count:>6}  {reason}")

@@ -69,10 +69,10 @@ def main() -> int:
         shift = dt.timedelta(days=3 * copy)
         batch = []
         for article in base[: args.articles - done]:
-            published = (article.published or start_day).astimezone(dt.UTC) if article.published else None
-            batch.append(
-                replace(article, id=f"{article.id}#{copy}", published=(published + shift) if published else start_day + shift)
-            )
+            published = article.published or start_day  # undated files are dated to the copy's day here
+            if published.tzinfo is None:
+                published = published.replace(tzinfo=dt.UTC)
+            batch.append(replace(article, id=f"{article.id}#{copy}", published=published + shift))
         for begin in range(0, len(batch), 512):
             chunk = batch[begin : begin + 512]
             t0 = time.perf_counter()

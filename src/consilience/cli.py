@@ -144,8 +144,7 @@ def _story_json(story: Story, by_id: dict[str, Article]) -> dict[str, object]:
         "id": story.id,
         "articles": story.articles,
         "size": len(story.articles),
-        "republished": {a: o for a, o in story.republished.items()}
-        | {a.id: a.duplicate_of for a in members if a.duplicate_of},
+        "republished": story.republished | {a.id: a.duplicate_of for a in members if a.duplicate_of},
         "first_published": dates[0] if dates else None,
         "last_published": dates[-1] if dates else None,
         "languages": sorted({a.language for a in members if a.language}),

@@ -266,10 +266,8 @@ class StreamClusterer:
             if probability >= self.model.threshold:
                 self._join_probability[member.id] = max(self._join_probability[member.id], probability)
                 continue
-            state.members.clear()
-            state.dense_sum = None
-            for kept in rest.members:
-                state.add(kept)
+            rest.last_seen = state.last_seen
+            self.active[state.id] = state = rest  # rebuilt sums: every aggregate without the member
             self._index.update(state)
             alone = StoryState(next(self._ids))
             self._activate(alone)
@@ -296,7 +294,7 @@ class StreamClusterer:
         idle: list[StoryState] = []
         if self.clock is not None:
             horizon = self.clock - self.settings.cluster_window_days
-            idle = [s for s in self.active.values() if s.last is not None and s.last < horizon]
+            idle = [self.active[i] for i in self._index.dated_before(horizon)]
         overflow = len(self.active) - len(idle) - self.settings.cluster_max_active
         if overflow > 0:
             chosen = {s.id for s in idle}
@@ -379,6 +377,12 @@ class _CentroidIndex:
         best = best[np.argsort(-scores[best])]
         return [self.ids[i] for i in best if np.isfinite(scores[i]) and self.ids[i] is not None]
 
+    def dated_before(self, horizon: float) -> list[str]:
+        """Ids of stories whose latest dated article is older than ``horizon`` (one vector comparison)."""
+        with np.errstate(invalid="ignore"):
+            rows = np.flatnonzero(self.last < horizon)
+        return [i for i in (self.ids[r] for r in rows) if i is not None]
+
     def _grow(self) -> None:
         old = len(self.ids)
         self.matrix = np.vstack([self.matrix, np.zeros_like(self.matrix)])
@@ -454,6 +458,7 @@ def cluster_articles(
         ledger.apply(events)
     ledger.apply(clusterer.consolidate())
     stories = ledger.stories([a.id for a in ordered])
-    for story in stories:
-        story.republished = {a: o for a, o in ledger.republished_of.items() if a in set(story.articles)}
+    story_of = {a: story for story in stories for a in story.articles}
+    for article, original in ledger.republished_of.items():
+        story_of[article].republished[article] = original
     return stories
