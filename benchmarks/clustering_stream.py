@@ -1,8 +1,9 @@
 """Clustering speed and memory over a long synthetic stream built from ../shared/datasets.
 
 The stream replicates every dataset article (new ids, publication dates shifted
-forward by a few days per copy, so copies of one story stay together and old
-copies age out of the active window) until it holds ``--articles`` articles.
+forward by 30 days per copy: each copy is a new month of events, further apart
+than the clusterer's window, so old stories retire) until it holds
+``--articles`` articles.
 It prints a table of resident memory and throughput every ``--every``
 articles: memory must stay flat once the active window is full.
 
@@ -32,6 +33,9 @@ from consilience.cluster import StreamClusterer
 from consilience.embed import HashingEmbedder, get_embedder
 from consilience.evaluate import load_labelled
 
+# each copy of the datasets is a new month of news: further apart than the clusterer's window, so copies make new
+# stories and old ones retire (copies a few days apart would be republications of one another, joining old stories)
+COPY_SHIFT_DAYS = 30
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
@@ -66,7 +70,7 @@ def main() -> int:
     for copy in itertools.count():
         if done >= args.articles:
             break
-        shift = dt.timedelta(days=3 * copy)
+        shift = dt.timedelta(days=COPY_SHIFT_DAYS * copy)
         batch = []
         for article in base[: args.articles - done]:
             published = article.published or start_day  # undated files are dated to the copy's day here

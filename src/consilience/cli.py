@@ -36,10 +36,50 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
     compare.add_argument("--strict", action="store_true", help="stop at the first input that cannot be read")
     compare.add_argument("--no-cleaning-log", action="store_true", help="leave the cleaning edits out of --json")
-    stories = commands.add_parser("stories", help="group articles into stories (events)")
-    stories.add_argument("paths", nargs="+", metavar="PATH")
+    stories = commands.add_parser(
+        "stories", help="group articles into stories (events): files given, or the stories of a store"
+    )
+    stories.add_argument("paths", nargs="*", metavar="PATH", help="files to cluster (none: list the store's stories)")
     stories.add_argument("--json", action="store_true", help='print {"stories": [{"id", "articles": [...]}]}')
     stories.add_argument("--strict", action="store_true")
+    _db_argument(stories)
+    stories.add_argument("--since", metavar="DATE", help="stories with an article published on or after DATE")
+    stories.add_argument("--until", metavar="DATE", help="stories with an article published on or before DATE")
+    stories.add_argument("--entity", metavar="NAME", help="stories where some article mentions NAME")
+    stories.add_argument("--outlet", help="stories with an article from this outlet")
+    stories.add_argument("--language", help="stories with an article in this language (ISO code: en, es, ...)")
+    stories.add_argument("--sort", choices=("size", "recent"), default="size")
+    stories.add_argument("--limit", type=int, default=None, help="show at most this many stories")
+    stories.add_argument("--min-size", type=int, default=1, help="only stories with at least this many articles")
+    ingest = commands.add_parser("ingest", help="add articles to the store and file each under a story")
+    ingest.add_argument(
+        "sources", nargs="+", metavar="SOURCE",
+        help="files, folders, globs, JSONL/CSV dumps, HTML pages, URLs, RSS/Atom feeds, OPML lists, WARC archives",
+    )  # fmt: skip
+    _db_argument(ingest)
+    _fetch_arguments(ingest)
+    ingest.add_argument("--json", action="store_true", help="print the ingest report as JSON")
+    watch = commands.add_parser("watch", help="ingest feeds again and again (conditional GET, polite fetching)")
+    watch.add_argument("sources", nargs="+", metavar="FEEDS", help="OPML lists, feed URLs or feed files")
+    watch.add_argument("--every", default="15m", help="time between rounds: 90s, 15m, 1h (default 15m)")
+    watch.add_argument("--rounds", type=int, default=None, help="stop after this many rounds (default: never)")
+    _db_argument(watch)
+    _fetch_arguments(watch)
+    show = commands.add_parser("show", help="the comparison report of a stored story")
+    show.add_argument("story", metavar="STORY", help="a story id from `consilience stories`")
+    _db_argument(show)
+    show.add_argument("--json", action="store_true", help="print the machine form (docs/json.md)")
+    show.add_argument("--markdown", metavar="FILE", help="also write a Markdown report to FILE")
+    show.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
+    search = commands.add_parser("search", help="full-text search of the stored articles")
+    search.add_argument("query", metavar="QUERY", help="words that must all appear")
+    _db_argument(search)
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+    export = commands.add_parser("export", help="write every stored article with its story")
+    _db_argument(export)
+    export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
+    export.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: standard output; parquet needs a FILE)")
     evaluate = commands.add_parser("evaluate", help="measure consilience on a labelled dataset")
     evaluations = evaluate.add_subparsers(dest="evaluation", required=True, metavar="WHAT")
     clustering = evaluations.add_parser(
@@ -68,7 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "evaluate":
             return _evaluate_clustering(args)
-        return _stories(args)
+        if args.command == "stories":
+            return _stories(args) if args.paths else _stored_stories(args)
+        return {"ingest": _ingest, "watch": _watch, "show": _show, "search": _search, "export": _export}[args.command](args)
     except InputError as error:
         print(f"consilience: error: {error}", file=sys.stderr)
         return EXIT_INPUT
@@ -135,6 +177,257 @@ def _stories(args: argparse.Namespace) -> int:
                 note = f"  [copy of {copy}]" if copy else ""
                 print(f"  {article_id}  {(article.title or article.text).splitlines()[0][:80]}{note}")
     return EXIT_OK
+
+
+def _db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", metavar="PATH_OR_URL",
+        help="SQLite file or postgresql:// URL (default: $CONSILIENCE_DB, else consilience.db in your data folder)",
+    )  # fmt: skip
+
+
+def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-private", action="store_true",
+                        help="let URLs resolve to loopback and private addresses (refused by default)")  # fmt: skip
+    parser.add_argument("--rate", type=float, default=1.0, metavar="SECONDS",
+                        help="minimum seconds between two requests to one host (default 1)")  # fmt: skip
+    parser.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS")
+    parser.add_argument("--retries", type=int, default=2)
+    parser.add_argument("--ignore-robots", action="store_true", help="do not read robots.txt (only for your own sites)")
+
+
+def _open(args: argparse.Namespace, create: bool = False):  # type: ignore[no-untyped-def]
+    from .store import open_store
+
+    return open_store(args.db, create=create)
+
+
+def _reader(args: argparse.Namespace, store: object, conditional: bool, log: list[str]):  # type: ignore[no-untyped-def]
+    from .ingest import FetchHooks, SourceReader
+    from .ingest.web import Fetcher, FetchPolicy
+    from .store import Store
+
+    assert isinstance(store, Store)
+    policy = FetchPolicy(timeout=args.timeout, retries=args.retries, per_host_interval=args.rate,
+                         allow_private=args.allow_private, allow_loopback=args.allow_private,
+                         obey_robots=not args.ignore_robots)  # fmt: skip
+    hooks = FetchHooks(
+        validators=store.fetch_validators,
+        record=store.log_fetch,
+        known_url=lambda url: store.value("SELECT 1 FROM articles WHERE canonical_url = ?", (url,)) is not None,
+    )
+    return SourceReader(fetcher=Fetcher(policy, log=log.append), hooks=hooks, conditional=conditional, warnings=log)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from .incremental import Ingestor, IngestReport
+
+    with _open(args, create=True) as store, store.writer():
+        report = IngestReport()
+        interactive = sys.stderr.isatty() and not args.json
+        with _progress(interactive) as tick:
+            ingestor = Ingestor(store, progress=tick)
+            ingestor.ingest_sources(args.sources, _reader(args, store, False, report.warnings), report)
+        total_articles, total_stories = store.count_articles(), store.count_stories()
+    _print_report(report, args.json, total_articles, total_stories, store.location)
+    return EXIT_INPUT if report.failed else EXIT_OK
+
+
+def _print_report(report: object, as_json: bool, articles: int, stories: int, location: str) -> None:
+    from .incremental import IngestReport
+
+    assert isinstance(report, IngestReport)
+    for warning in report.warnings:
+        print(f"consilience: note: {warning}", file=sys.stderr)
+    for failure in report.failed:
+        print(f"consilience: error: {failure}", file=sys.stderr)
+    if as_json:
+        payload = report.to_dict() | {"store": {"location": location, "articles": articles, "stories": stories}}
+        json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    duplicates = sum(report.duplicates.values())
+    rate = f" ({report.added / report.seconds:.0f} articles/s)" if report.seconds and report.added else ""
+    print(f"read {report.read}, added {report.added}{rate}, already stored or duplicated {duplicates}, "
+          f"republished copies {report.republished}, new stories {report.new_stories}, failed inputs {len(report.failed)}")  # fmt: skip
+    print(f"store {location}: {articles} articles in {stories} stories")
+
+
+class _progress:
+    """A rich progress counter on stderr when interactive; a no-op otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if not self.enabled:
+            return lambda added: None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(SpinnerColumn(), TextColumn("{task.completed} articles stored"), TimeElapsedColumn(),
+                             transient=True)  # fmt: skip
+        self._bar.start()
+        task = self._bar.add_task("ingest", total=None)
+        return lambda added: self._bar.update(task, completed=added)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._bar.stop()
+
+
+def _watch(args: argparse.Namespace) -> int:
+    import time
+
+    from .incremental import Ingestor, IngestReport
+
+    interval = _duration(args.every)
+    round_number = 0
+    with _open(args, create=True) as store, store.writer():
+        ingestor = Ingestor(store)
+        while True:
+            round_number += 1
+            report = IngestReport()
+            ingestor.ingest_sources(args.sources, _reader(args, store, True, report.warnings), report)
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+            print(f"[{stamp}] round {round_number}: added {report.added}, new stories {report.new_stories}, "
+                  f"failed {len(report.failed)}", flush=True)  # fmt: skip
+            for failure in report.failed:
+                print(f"[{stamp}]   failed: {failure}", flush=True)
+            for warning in report.warnings:
+                print(f"[{stamp}]   note: {warning}", flush=True)
+            if args.rounds is not None and round_number >= args.rounds:
+                return EXIT_OK
+            time.sleep(interval)
+
+
+def _duration(text: str) -> float:
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*", text)
+    if not match:
+        raise ConsilienceError(f"--every {text!r}: give a duration like 90s, 15m, 1h")
+    value = float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2) or "s"]
+    if value <= 0:
+        raise ConsilienceError(f"--every {text!r}: must be longer than zero")
+    return value
+
+
+def _stored_stories(args: argparse.Namespace) -> int:
+    from .store import StoryFilter
+
+    where = StoryFilter(since=args.since, until=args.until, entity=args.entity, outlet=args.outlet,
+                        language=args.language, sort=args.sort, limit=args.limit, min_size=args.min_size)  # fmt: skip
+    with _open(args) as store:
+        records = store.stories(where)
+    if args.json:
+        json.dump({"stories": [r.to_dict() for r in records]}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(records)} stories")
+    for column in ("story", "articles", "first", "last", "languages", "outlets", "title"):
+        table.add_column(column, justify="right" if column == "articles" else "left", overflow="fold")
+    for r in records:
+        table.add_row(r.id, str(r.size), (r.first_published or "")[:10], (r.last_published or "")[:10],
+                      ",".join(r.languages), ", ".join(r.outlets[:3]) + ("…" if len(r.outlets) > 3 else ""),
+                      (r.titles[0] if r.titles else "")[:70])  # fmt: skip
+    Console().print(table)
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .incremental import compare_stored_story
+    from .render import print_report, to_html, to_json, to_markdown
+
+    with _open(args) as store:
+        comparison = compare_stored_story(store, args.story)
+    for path, render in ((args.markdown, to_markdown), (args.html, to_html)):
+        if path:
+            _write(Path(path), render(comparison))
+    if args.json:
+        json.dump(to_json(comparison), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print_report(comparison)
+    return EXIT_OK
+
+
+def _search(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        hits = store.search(args.query, args.limit)
+    if args.json:
+        json.dump({"query": args.query, "hits": [vars(h) for h in hits]}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if not hits:
+        print(f"no article matches {args.query!r}", file=sys.stderr)
+    for hit in hits:
+        print(f"{hit.article}  [story {hit.story}]  {(hit.published or '')[:10]}  {hit.outlet or ''}")
+        print(f"    {hit.title or ''}")
+        print(f"    {' '.join(hit.snippet.split())}")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    import csv
+
+    with _open(args) as store:
+        if args.format == "parquet":
+            if not args.output:
+                raise ConsilienceError("--format parquet needs --output FILE")
+            _write_parquet(store, Path(args.output))
+            return EXIT_OK
+        out = Path(args.output).open("w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+        try:
+            rows = store.export_rows()
+            if args.format == "jsonl":
+                for row in rows:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            else:
+                first = next(rows, None)
+                if first is not None:
+                    writer = csv.DictWriter(out, fieldnames=list(first))
+                    writer.writeheader()
+                    writer.writerow(first)
+                    writer.writerows(rows)
+        finally:
+            if out is not sys.stdout:
+                out.close()
+    return EXIT_OK
+
+
+def _write_parquet(store: object, path: Path) -> None:
+    from .store import Store
+
+    assert isinstance(store, Store)
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ConsilienceError("parquet export needs pyarrow: pip install 'consilience[export]'") from None
+    temporary = path.with_name(path.name + ".part")
+    writer = None
+    batch: list[dict[str, object]] = []
+    try:
+        for row in store.export_rows():
+            batch.append(row)
+            if len(batch) >= 5000:
+                table = pa.Table.from_pylist(batch)
+                writer = writer or pq.ParquetWriter(temporary, table.schema)
+                writer.write_table(table.cast(writer.schema))
+                batch = []
+        if batch or writer is None:
+            table = pa.Table.from_pylist(batch) if batch else pa.table({c: pa.array([], pa.string()) for c in (
+                "id", "url", "title", "outlet", "published", "language", "source", "text", "story", "republished_of",
+                "ingested_at")})  # fmt: skip
+            writer = writer or pq.ParquetWriter(temporary, table.schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    temporary.replace(path)
 
 
 def _story_json(story: Story, by_id: dict[str, Article]) -> dict[str, object]:

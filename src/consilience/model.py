@@ -9,7 +9,9 @@ text) unless a field says otherwise.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum, StrEnum
 from typing import Any, Literal
 
@@ -268,3 +270,33 @@ def to_plain(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [to_plain(v) for v in obj]
     return obj
+
+
+def from_plain(kind: Any, data: Any) -> Any:
+    """The inverse of :func:`to_plain` for a type hint ``kind`` (dataclasses, lists, dicts, optionals, dates)."""
+    if data is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [k for k in typing.get_args(kind) if k is not type(None)]
+        return from_plain(options[0], data) if len(options) == 1 else data
+    if origin is list:
+        (item,) = typing.get_args(kind) or (Any,)
+        return [from_plain(item, v) for v in data]
+    if origin is dict:
+        _, item = typing.get_args(kind) or (Any, Any)
+        return {k: from_plain(item, v) for k, v in data.items()}
+    if origin is typing.Literal or kind is Any:
+        return data
+    if isinstance(kind, type):
+        if issubclass(kind, Enum):
+            return kind(data)
+        if kind is dt.datetime:
+            return dt.datetime.fromisoformat(data)
+        if kind is dt.date:
+            return dt.date.fromisoformat(data)
+        if hasattr(kind, "__dataclass_fields__"):
+            hints = typing.get_type_hints(kind)
+            names = {f.name for f in fields(typing.cast(Any, kind)) if f.init}
+            return kind(**{k: from_plain(hints[k], v) for k, v in data.items() if k in names})
+    return data

@@ -8,12 +8,27 @@ threshold is a republication of it: it joins that article's story as a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from .signals import ArticleSignals
+if TYPE_CHECKING:
+    from .signals import ArticleSignals
 
 NUM_PERM = 64
 MIN_SHINGLES = 8  # shorter texts (headlines) are too short to call copies by shingles
+_SEED = 1
+_SCHEME = MinHash(num_perm=NUM_PERM, seed=_SEED).scheme
+
+
+def minhash_values(shingles: list[str]) -> np.ndarray | None:
+    """The MinHash signature (``NUM_PERM`` hash values) of a shingle list; None when too short to judge."""
+    if len(shingles) < MIN_SHINGLES:
+        return None
+    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
+    minhash.update_batch([s.encode() for s in shingles])
+    return minhash.hashvalues.copy()
 
 
 class NearDuplicateIndex:
@@ -25,11 +40,9 @@ class NearDuplicateIndex:
         self._signatures: dict[str, LeanMinHash] = {}
 
     def _signature(self, signals: ArticleSignals) -> LeanMinHash | None:
-        if len(signals.shingles) < MIN_SHINGLES:
+        if signals.minhash is None:
             return None
-        minhash = MinHash(num_perm=NUM_PERM)
-        minhash.update_batch([s.encode() for s in signals.shingles])
-        return LeanMinHash(minhash)
+        return LeanMinHash(seed=_SEED, hashvalues=signals.minhash, scheme=_SCHEME)
 
     def find(self, signals: ArticleSignals) -> str | None:
         """The id of the active article ``signals`` copies most closely, if any reaches the threshold."""

@@ -45,6 +45,7 @@ SHORT_WORDS = 25  # a side whose longest article has fewer words is headline-lik
 LONG_WORDS = 150  # both sides' longest articles at least this long: full articles, not excerpts
 NEUTRAL_LANGUAGES = frozenset({"en", "und"})
 MAX_MEMBER_VECTORS = 16  # member-to-member maxima look at the most recent members only
+MAX_KEPT_MEMBERS = 32  # members a story holds in memory (at least cluster_recheck_max_size, for re-checks)
 
 
 @dataclass
@@ -63,6 +64,10 @@ class StoryState:
     last: float | None = None
     version: int = 0
     last_seen: int = 0  # stream position of the last change, for retiring idle stories
+    count: int = 0
+    # members beyond the MAX_KEPT_MEMBERS most recent leave `members` (their sums stay) and wait here until the
+    # clusterer forgets them: a story covered for months must not hold every article it ever had
+    forgotten: list[ArticleSignals] = field(default_factory=list, repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -76,6 +81,7 @@ class StoryState:
     def add(self, signals: ArticleSignals) -> None:
         """Add one article's signals to the sums."""
         self.members.append(signals)
+        self.count += 1
         self.dense_sum = signals.dense.copy() if self.dense_sum is None else self.dense_sum + signals.dense
         self.terms.update(signals.terms)
         self.names.update(signals.names)
@@ -83,16 +89,37 @@ class StoryState:
         if signals.outlet:
             self.outlets[signals.outlet] += 1
         self.languages[signals.language] += 1
-        if signals.time is not None:
-            self.first = signals.time if self.first is None else min(self.first, signals.time)
-            self.last = signals.time if self.last is None else max(self.last, signals.time)
-        self.version += 1
-        self._cache.clear()
+        self._span(signals.time, signals.time)
+        self._changed()
 
     def absorb(self, other: StoryState) -> None:
-        """Take every member of ``other``."""
-        for member in other.members:
-            self.add(member)
+        """Take every member of ``other`` (its sums, and its members still held)."""
+        if other.dense_sum is None:
+            return
+        self.members.extend(other.members)
+        self.count += other.count
+        self.dense_sum = other.dense_sum.copy() if self.dense_sum is None else self.dense_sum + other.dense_sum
+        self.terms.update(other.terms)
+        self.names.update(other.names)
+        self.numbers.update(other.numbers)
+        self.outlets.update(other.outlets)
+        self.languages.update(other.languages)
+        self._span(other.first, other.last)
+        self._changed()
+
+    def _span(self, first: float | None, last: float | None) -> None:
+        if first is not None:
+            self.first = first if self.first is None else min(self.first, first)
+        if last is not None:
+            self.last = last if self.last is None else max(self.last, last)
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._cache.clear()
+        if len(self.members) > MAX_KEPT_MEMBERS:
+            cut = len(self.members) - MAX_KEPT_MEMBERS
+            self.forgotten.extend(self.members[:cut])
+            del self.members[:cut]
 
     @property
     def words(self) -> int:
@@ -101,8 +128,8 @@ class StoryState:
 
     @property
     def size(self) -> int:
-        """Number of member articles."""
-        return len(self.members)
+        """Number of member articles (all of them, not only those still held)."""
+        return self.count
 
     @property
     def centroid(self) -> Vectors:

@@ -18,13 +18,14 @@ import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..annotate.language import detect_language
 from ..embed import Embedder, Vectors
 from ..model import Article
+from .neardup import minhash_values
 
 TERM_BUCKETS = 1 << 20  # hashed vocabulary: the DF table stays 4 MB however long the stream
 LEXICAL_DIMENSION = 2048  # TF-IDF folded to a fixed-size vector, for member-to-member lexical cosines
@@ -50,7 +51,7 @@ class ArticleSignals:
     words: int = 0
     multilingual: Vectors | None = None
     lexical: Vectors | None = None  # set by the clusterer, with the IDF of the moment it arrives
-    shingles: list[str] = field(default_factory=list)
+    minhash: np.ndarray | None = None  # MinHash of word 5-grams (None for texts too short to call copies)
 
 
 BACKGROUND_LANGUAGES = ("en", "es", "fr", "de", "it", "nl", "pt")
@@ -212,7 +213,7 @@ class SignalExtractor:
                     terms=term_keys(full),
                     names=name_keys(full),
                     numbers=number_keys(full),
-                    shingles=shingles(full),
+                    minhash=minhash_values(shingles(full)),
                     words=len(full.split()),
                 )
             )

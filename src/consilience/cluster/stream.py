@@ -22,9 +22,8 @@ holds nothing but the active window.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -73,6 +72,10 @@ class StoryArchive(Protocol):
         """Take a retired story back out of the archive."""
         ...
 
+    def peek(self, story_id: str) -> StoryState | None:
+        """A retired story, left in the archive (None when the archive does not hold it)."""
+        ...
+
 
 class MemoryArchive:
     """The most recent ``limit`` retired stories, held in memory (older ones are forgotten)."""
@@ -100,6 +103,10 @@ class MemoryArchive:
         """Remove and return an archived story."""
         return self._states.pop(story_id, None)
 
+    def peek(self, story_id: str) -> StoryState | None:
+        """An archived story, left in place."""
+        return self._states.get(story_id)
+
     def __len__(self) -> int:
         return len(self._states)
 
@@ -126,7 +133,7 @@ class StreamClusterer:
         self.story_of_article: dict[str, str] = {}  # active articles only
         self.clock: float | None = None  # latest publication time seen (days)
         self.position = 0
-        self._ids = (f"s{n}" for n in itertools.count(1))
+        self.next_story_number = 1
         self._join_probability: dict[str, float] = {}
         self._index = _CentroidIndex(self.extractor.embedder.dimension)
         self._consolidated_at = 0
@@ -200,7 +207,7 @@ class StreamClusterer:
         threshold = self.model.threshold
         events: list[ClusterEvent] = []
         if not scored or scored[0][0] < threshold:
-            state = StoryState(next(self._ids))
+            state = StoryState(self._new_story_id())
             self._activate(state)
             self._add_member(state, signals, 0.0)
             return [ClusterEvent("new", state.id, signals.id)]
@@ -246,6 +253,7 @@ class StreamClusterer:
         keep.absorb(gone)
         for member in gone.members:
             self.story_of_article[member.id] = keep.id
+        self._forget(keep)
         del self.active[gone.id]
         self._index.remove(gone.id)
         self._index.update(keep)
@@ -255,7 +263,7 @@ class StreamClusterer:
 
     def _recheck_weak_members(self, state: StoryState) -> list[ClusterEvent]:
         """Split off members whose join was weak and that no longer fit the grown story."""
-        if state.size < 3 or state.size > self.settings.cluster_recheck_max_size:
+        if state.size < 3 or state.size > self.settings.cluster_recheck_max_size or state.size != len(state.members):
             return []
         events = []
         for member in list(state.members):
@@ -269,13 +277,34 @@ class StreamClusterer:
             rest.last_seen = state.last_seen
             self.active[state.id] = state = rest  # rebuilt sums: every aggregate without the member
             self._index.update(state)
-            alone = StoryState(next(self._ids))
+            alone = StoryState(self._new_story_id())
             self._activate(alone)
             self._add_member(alone, member, 0.0)
             events.append(ClusterEvent("move", alone.id, member.id, state.id, probability))
         return events
 
+    def resume_story(self, state: StoryState, join_probabilities: Mapping[str, float]) -> None:
+        """Put a stored story back into the active window (a clusterer rebuilt from a store).
+
+        ``state.last_seen`` is kept; members get lexical vectors under the
+        current IDF, the near-duplicate index learns them again.
+        """
+        last_seen = state.last_seen
+        state.forgotten.clear()
+        for member in state.members:
+            member.lexical = self.stats.lexical_vector(member.terms)
+            self.story_of_article[member.id] = state.id
+            self._join_probability[member.id] = join_probabilities.get(member.id, 1.0)
+            self.near_duplicates.add(member)
+        state._cache.clear()
+        self._activate(state)
+        state.last_seen = last_seen
+
     # -- bookkeeping --------------------------------------------------------------------------------------------
+    def _new_story_id(self) -> str:
+        self.next_story_number += 1
+        return f"s{self.next_story_number - 1}"
+
     def _activate(self, state: StoryState) -> None:
         self.active[state.id] = state
         state.last_seen = self.position
@@ -288,6 +317,16 @@ class StreamClusterer:
         self.story_of_article[signals.id] = state.id
         self._join_probability[signals.id] = probability if state.size > 1 else 1.0
         self._index.update(state)
+        self._forget(state)
+
+    def _forget(self, state: StoryState) -> None:
+        """Drop what the clusterer holds of members a story no longer keeps (see ``MAX_KEPT_MEMBERS``)."""
+        for member in state.forgotten:
+            if self.story_of_article.get(member.id) == state.id:
+                del self.story_of_article[member.id]
+            self._join_probability.pop(member.id, None)
+            self.near_duplicates.remove(member.id)
+        state.forgotten.clear()
 
     def _retire_idle(self) -> list[ClusterEvent]:
         events = []
@@ -313,7 +352,7 @@ class StreamClusterer:
             self.story_of_article.pop(member.id, None)
             self._join_probability.pop(member.id, None)
             self.near_duplicates.remove(member.id)
-            member.shingles = []
+            member.minhash = None
         self.archive.retire(state)
 
     def _embed_multilingual(self, members: list[ArticleSignals]) -> None:

@@ -21,9 +21,9 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
-from .errors import InputError
-from .model import Article
-from .settings import DEFAULT_SETTINGS, Settings
+from ..errors import InputError
+from ..model import Article
+from ..settings import DEFAULT_SETTINGS, Settings
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}

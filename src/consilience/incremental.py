@@ -1,0 +1,334 @@
+"""The incremental pipeline: sources -> clean -> index -> cluster -> store, one committed batch at a time.
+
+:class:`Ingestor` rebuilds the streaming clusterer from the store (its active
+stories, the most recently retired ones and the term statistics), then files
+each new article under a story the moment it is read. Each batch of articles
+is written together with its story assignments and the clusterer's state in
+one transaction: a process killed at any point leaves the store as it was
+after the last batch, and a re-run skips what is stored and goes on.
+
+Articles are deduplicated against the store by id, canonical URL and text
+(hash of the cleaned text); republished near-copies are kept and linked to
+their original. Annotation and fact comparison are not part of ingestion:
+they run when a story is shown (:func:`compare_stored_story`) and are cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import __version__
+from .clean import clean_article
+from .cluster import ClusterEvent, StoryState, StreamClusterer, publication_order
+from .cluster.signals import ArticleSignals
+from .embed import Embedder
+from .errors import InputError
+from .ingest import SourceReader
+from .ingest.web import canonical_url
+from .model import Article, Comparison, Story, from_plain, to_plain
+from .settings import DEFAULT_SETTINGS, Settings
+from .store import Store
+from .store.base import cleaning_json, iso, now
+from .store.codec import stats_from_bytes, stats_to_bytes
+
+BATCH = 128  # articles per transaction: small enough that a crash loses little work, big enough to embed efficiently
+PIPELINE_VERSION = f"consilience-{__version__}"
+_ANNOTATION_FIELDS = ("sentences", "entities", "quantities", "dates", "quotes", "reference_date", "reference_evidence")
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    read: int = 0
+    added: int = 0
+    duplicates: dict[str, int] = field(default_factory=dict)  # reason -> count
+    republished: int = 0
+    new_stories: int = 0
+    skipped: int = 0  # empty after cleaning, or too long
+    failed: list[str] = field(default_factory=list)  # inputs that could not be read, with the reason
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of ``consilience ingest --json``."""
+        return to_plain(self) | {"articles_per_second": round(self.added / self.seconds, 1) if self.seconds else None}
+
+
+def content_hash(text: str) -> str:
+    """Identity of a cleaned text, blind to whitespace and case."""
+    return hashlib.sha1(" ".join(text.split()).casefold().encode()).hexdigest()
+
+
+class Ingestor:
+    """Adds articles to a store and its stories; see the module docstring. Hold ``store.writer()`` while using it."""
+
+    def __init__(self, store: Store, settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | None = None,
+                 progress: Callable[[int], None] | None = None) -> None:  # fmt: skip
+        self.store = store
+        self.settings = settings
+        self.clusterer = restore_clusterer(store, settings, embedder)
+        self.progress = progress or (lambda added: None)
+
+    # -- sources ----------------------------------------------------------------------------------------------
+    def ingest_sources(self, sources: Sequence[str], reader: SourceReader, report: IngestReport) -> IngestReport:
+        """Read every source (each file, page, feed or archive as a unit) and add its articles."""
+        started = time.perf_counter()
+        try:
+            units = list(reader.units(sources))
+        except InputError as error:
+            report.failed.append(str(error))
+            units = []
+        for unit in units:
+            try:
+                articles = list(unit.read())
+                _check_ids(articles, unit.name)
+            except InputError as error:
+                report.failed.append(str(error))
+                continue
+            self.add(articles, report)
+        self.finish(report)
+        report.warnings.extend(reader.warnings)
+        report.seconds += time.perf_counter() - started
+        return report
+
+    # -- articles ---------------------------------------------------------------------------------------------
+    def add(self, articles: Iterable[Article], report: IngestReport) -> None:
+        """Clean, deduplicate and file ``articles`` (fed in publication order), committing every :data:`BATCH`."""
+        fresh: list[tuple[Article, dict[str, Any]]] = []
+        seen_hashes: dict[str, str] = {}
+        seen_urls: dict[str, str] = {}
+        incoming = list(articles)
+        for index in publication_order(incoming):
+            article = incoming[index]
+            report.read += 1
+            row = self._prepare(article, report)
+            if row is None:
+                continue
+            earlier = seen_hashes.get(row["content_hash"]) or (
+                row["canonical_url"] and seen_urls.get(row["canonical_url"])
+            )
+            if earlier:
+                report.duplicates["same text or URL in this input"] = (
+                    report.duplicates.get("same text or URL in this input", 0) + 1
+                )
+                continue
+            seen_hashes[row["content_hash"]] = article.id
+            if row["canonical_url"]:
+                seen_urls[row["canonical_url"]] = article.id
+            fresh.append((article, row))
+            if len(fresh) >= BATCH:
+                self._file(fresh, report)
+                fresh = []
+        if fresh:
+            self._file(fresh, report)
+
+    def finish(self, report: IngestReport) -> None:
+        """Merge stories that grew into one another during this run, and commit."""
+        events = self.clusterer.consolidate()
+        if events:
+            with self.store.transaction():
+                self._persist(events, report)
+                self._save_state()
+
+    def _prepare(self, article: Article, report: IngestReport) -> dict[str, Any] | None:
+        size = len(article.raw_text or article.text)
+        if size > self.settings.max_article_chars:
+            report.skipped += 1
+            report.warnings.append(
+                f"{article.source or article.id}: skipped, {size:,} characters is too long for one article"
+            )
+            return None
+        clean_article(article, self.settings)
+        if not article.text.strip():
+            report.skipped += 1
+            report.warnings.append(f"{article.source or article.id}: skipped, nothing left after cleaning")
+            return None
+        row: dict[str, Any] = {
+            "id": article.id, "url": article.url, "canonical_url": canonical_url(article.url),
+            "content_hash": content_hash(article.text), "title": article.title, "outlet": article.outlet,
+            "published": iso(article.published), "language": article.language, "source": article.source,
+            "text": article.text, "raw_text": article.raw_text if article.raw_text != article.text else None,
+            "cleaning": cleaning_json(article), "ingested_at": now(),
+        }  # fmt: skip
+        existing = self.store.find_existing(article.id, row["canonical_url"], row["content_hash"])
+        if existing is not None:
+            _, why = existing
+            if why == "same id, different text":
+                report.failed.append(
+                    f"{article.source or article.id}: id {article.id!r} is already stored with a different text; not added"
+                )
+            else:
+                report.duplicates[why] = report.duplicates.get(why, 0) + 1
+            return None
+        return row
+
+    def _file(self, batch: list[tuple[Article, dict[str, Any]]], report: IngestReport) -> None:
+        signals = self.clusterer.extractor.extract([a for a, _ in batch])
+        events: list[ClusterEvent] = []
+        for (article, row), article_signals in zip(batch, signals, strict=True):
+            row["language"] = row["language"] or article_signals.language
+            events.extend(self.clusterer.add_signals(article_signals, article.duplicate_of))
+        with self.store.transaction():
+            self.store.insert_articles([row for _, row in batch], signals)
+            self._persist(events, report)
+            self._save_state()
+        report.added += len(batch)
+        self.progress(report.added)
+
+    def _persist(self, events: list[ClusterEvent], report: IngestReport) -> None:
+        """Apply the clusterer's events to the stored articles and stories, in the order they happened."""
+        store = self.store
+        touched: dict[str, None] = {}
+        for event in events:
+            touched[event.story] = None
+            if event.kind in ("new", "join", "republished", "move") and event.article:
+                probability = self.clusterer._join_probability.get(event.article)
+                store.assign([(event.article, event.story, probability)])
+                if event.kind == "republished" and event.other:
+                    store.mark_republished([(event.article, event.other)])
+                    report.republished += 1
+                if event.kind == "new":
+                    report.new_stories += 1
+            elif event.kind == "merge" and event.other:
+                store.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (event.story, event.other))
+                touched[event.other] = None
+        merged_into = {e.other: e.story for e in events if e.kind == "merge" and e.other}
+        rows = []
+        for story_id in touched:
+            state = self.clusterer.active.get(story_id)
+            status = "active"
+            if state is None:
+                state = self.clusterer.archive.peek(story_id)
+                status = "retired"
+            if story_id in merged_into:
+                rows.append(_story_row(StoryState(story_id), "merged", merged_into[story_id]))
+            elif state is not None:
+                rows.append(_story_row(state, status))
+            else:
+                store.set_story_status(story_id, "retired")
+        store.upsert_stories(rows)
+
+    def _save_state(self) -> None:
+        clusterer = self.clusterer
+        counters = {"position": clusterer.position, "clock": clusterer.clock,
+                    "next_story_number": clusterer.next_story_number, "consolidated_at": clusterer._consolidated_at}  # fmt: skip
+        self.store.put_state("counters", json.dumps(counters).encode())
+        self.store.put_state("term_stats", stats_to_bytes(clusterer.stats))
+
+
+def restore_clusterer(
+    store: Store, settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | None = None
+) -> StreamClusterer:
+    """A clusterer in the state the store's last committed batch left it (a fresh one for a new store)."""
+    clusterer = StreamClusterer(settings, embedder)
+    counters = store.get_state("counters")
+    if counters is None:
+        return clusterer
+    values = json.loads(counters)
+    clusterer.position = int(values["position"])
+    clusterer.clock = values["clock"]
+    clusterer.next_story_number = int(values["next_story_number"])
+    clusterer._consolidated_at = int(values["consolidated_at"])
+    stats = store.get_state("term_stats")
+    if stats is not None:
+        clusterer.stats = stats_from_bytes(stats)
+    for story_id, last_seen, members in store.story_signals(["retired"], limit=settings.cluster_archive_limit):
+        state = _state(story_id, last_seen, [s for s, _ in members])
+        for member in state.members:
+            member.lexical = clusterer.stats.lexical_vector(member.terms)
+            member.minhash = None
+        clusterer.archive.retire(state)
+    for story_id, last_seen, members in store.story_signals(["active"]):
+        state = _state(story_id, last_seen, [s for s, _ in members])
+        clusterer.resume_story(state, {s.id: p for s, p in members if p is not None})
+    return clusterer
+
+
+def _state(story_id: str, last_seen: int, members: list[ArticleSignals]) -> StoryState:
+    state = StoryState.of(story_id, members)
+    state.forgotten.clear()
+    state.last_seen = last_seen
+    return state
+
+
+def _story_row(state: StoryState, status: str, merged_into: str | None = None) -> dict[str, Any]:
+    import datetime as dt
+
+    def moment(days: float | None) -> str | None:
+        return None if days is None else dt.datetime.fromtimestamp(days * 86400.0, tz=dt.UTC).isoformat()
+
+    stamp = now()
+    return {
+        "id": state.id, "status": status, "merged_into": merged_into, "size": state.size,
+        "first_published": moment(state.first), "last_published": moment(state.last), "first_time": state.first,
+        "last_time": state.last, "last_seen": state.last_seen, "version": state.version, "created_at": stamp,
+        "updated_at": stamp,
+    }  # fmt: skip
+
+
+def _check_ids(articles: list[Article], source: str) -> None:
+    """One input may not use one id for two different texts (which one would be meant?)."""
+    texts: dict[str, tuple[str, str | None]] = {}
+    for article in articles:
+        digest = content_hash(article.raw_text or article.text)
+        if article.id in texts and texts[article.id][0] != digest:
+            first = texts[article.id][1]
+            raise InputError(source, f"id {article.id!r} is used for two different texts ({first} and {article.source}); "
+                                     "nothing from this input was added")  # fmt: skip
+        texts.setdefault(article.id, (digest, article.source))
+
+
+# -- showing a stored story ----------------------------------------------------------------------------------------
+def compare_stored_story(store: Store, story_id: str, settings: Settings = DEFAULT_SETTINGS,
+                         embedder: Embedder | None = None) -> Comparison:  # fmt: skip
+    """The comparison report of a stored story: annotations and the comparison are cached in the store."""
+    from .annotate import annotate_articles
+    from .compare import compare_story
+    from .model import StoryComparison
+
+    record = store.story(story_id)
+    if record is None:
+        raise InputError(story_id, "no such story in the store (see `consilience stories`)")
+    articles = store.articles(record.articles)
+    by_id = {a.id: a for a in articles}
+    cached = store.cached_comparison(record.id, record.articles, PIPELINE_VERSION)
+    annotations = store.cached_annotations(record.articles, PIPELINE_VERSION)
+    for article_id, data in annotations.items():
+        _load_annotations(by_id[article_id], json.loads(data))
+    if cached is not None:
+        return Comparison(articles=articles, stories=[from_plain(StoryComparison, json.loads(cached))])
+    missing = [a for a in articles if a.id not in annotations]
+    if missing:
+        annotate_articles(missing, settings)
+        store.put_annotations(
+            [(a.id, json.dumps(_annotations(a), ensure_ascii=False)) for a in missing], PIPELINE_VERSION
+        )
+    for article in articles:
+        if article.id in record.republished:
+            article.duplicate_of = record.republished[article.id]
+    story = Story(id=record.id, articles=record.articles, republished=dict(record.republished))
+    compared = compare_story(story, articles, settings, embedder)
+    conflicts = sum(1 for f in compared.facts if f.status.value == "conflict")
+    store.put_comparison(
+        record.id, record.articles, PIPELINE_VERSION, json.dumps(to_plain(compared), ensure_ascii=False), conflicts
+    )
+    return Comparison(articles=articles, stories=[compared])
+
+
+def _annotations(article: Article) -> dict[str, Any]:
+    return {name: to_plain(getattr(article, name)) for name in _ANNOTATION_FIELDS}
+
+
+def _load_annotations(article: Article, data: dict[str, Any]) -> None:
+    import typing
+
+    hints = typing.get_type_hints(Article)
+    for name in _ANNOTATION_FIELDS:
+        if name in data:
+            setattr(article, name, from_plain(hints[name], data[name]))

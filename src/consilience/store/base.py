@@ -1,0 +1,570 @@
+"""The store interface, written once over a DB-API connection; backends supply the dialect.
+
+:class:`Store` keeps articles (raw and cleaned text, metadata), their
+clustering signals, stories, the clusterer's state, cached annotations and
+comparisons, and the fetch log of watched feeds. Every write that belongs
+together (a batch of articles, their story assignments and the clusterer's
+state after them) happens in one transaction, so a crash at any point leaves
+the store as it was after the last committed batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cluster.signals import ArticleSignals
+from ..errors import ConsilienceError
+from ..model import Article, CleaningEdit, to_plain
+from .codec import SIGNAL_COLUMNS, row_to_signals, signals_to_row
+from .schema import APPLICATION, MIGRATIONS, SCHEMA_VERSION, Dialect
+
+
+class StoreError(ConsilienceError):
+    """The store cannot be opened or used (names the store and the problem)."""
+
+    exit_code = 5
+
+
+ARTICLE_COLUMNS = (
+    "id", "url", "canonical_url", "content_hash", "title", "outlet", "published", "language", "source",
+    "text", "raw_text", "cleaning", "story_id", "join_probability", "republished_of", "ingested_at",
+)  # fmt: skip
+_READ_COLUMNS = "id, url, title, outlet, published, language, source, text, raw_text, story_id, republished_of"
+
+
+@dataclass
+class StoryRecord:
+    """A stored story: its articles (first filed first) and what a list of stories shows about it."""
+
+    id: str
+    status: str
+    articles: list[str]
+    first_published: str | None = None
+    last_published: str | None = None
+    languages: list[str] = field(default_factory=list)
+    outlets: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    republished: dict[str, str] = field(default_factory=dict)
+    conflicts: int | None = None  # from the cached comparison, when one was made
+
+    @property
+    def size(self) -> int:
+        """Number of articles."""
+        return len(self.articles)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (the one of ``consilience stories --json``)."""
+        return {
+            "id": self.id,
+            "articles": self.articles,
+            "size": self.size,
+            "status": self.status,
+            "republished": self.republished,
+            "first_published": self.first_published,
+            "last_published": self.last_published,
+            "languages": self.languages,
+            "outlets": self.outlets,
+            "titles": self.titles[:3],
+            "conflicts": self.conflicts,
+        }
+
+
+@dataclass(frozen=True)
+class StoryFilter:
+    """Which stories a listing shows, and in which order."""
+
+    since: str | None = None  # ISO date or time: stories with an article published on or after it
+    until: str | None = None  # ...on or before it
+    entity: str | None = None  # a name (phrase) some article of the story mentions
+    outlet: str | None = None
+    language: str | None = None
+    sort: str = "size"  # "size" or "recent"
+    limit: int | None = None
+    min_size: int = 1
+
+
+@dataclass
+class SearchHit:
+    """One article matching a full-text query."""
+
+    article: str
+    story: str | None
+    title: str | None
+    outlet: str | None
+    published: str | None
+    snippet: str
+    score: float
+
+
+class Store:
+    """One consilience store; see the module docstring. Use :func:`consilience.store.open_store`."""
+
+    dialect: Dialect
+
+    def __init__(self, connection: Any, location: str) -> None:
+        self.connection = connection
+        self.location = location
+        self._in_transaction = False
+
+    # -- backend hooks ----------------------------------------------------------------------------------------
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        self.connection.commit()
+
+    def _rollback(self) -> None:
+        self.connection.rollback()
+
+    def _tables(self) -> set[str]:
+        raise NotImplementedError
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """Articles matching ``query`` (words, all required), best first."""
+        raise NotImplementedError
+
+    def _entity_clause(self) -> str:
+        """SQL condition on ``a`` (an articles row) that is true when it mentions the phrase parameter."""
+        raise NotImplementedError
+
+    def _entity_parameter(self, phrase: str) -> str:
+        return phrase
+
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """Hold the store's single-writer lock (the clusterer's state is one per store)."""
+        yield
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------------------------------------
+    def _sql(self, query: str) -> str:
+        return query if self.dialect == "sqlite" else query.replace("?", "%s")
+
+    def execute(self, query: str, parameters: Sequence[Any] = ()) -> Any:
+        """Run one statement (``?`` placeholders in both backends)."""
+        cursor = self.connection.cursor()
+        cursor.execute(self._sql(query), tuple(parameters))
+        return cursor
+
+    def executemany(self, query: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for many parameter rows."""
+        rows = [tuple(r) for r in rows]
+        if rows:
+            self.connection.cursor().executemany(self._sql(query), rows)
+
+    def rows(self, query: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """All rows of a query."""
+        return [tuple(r) for r in self.execute(query, parameters).fetchall()]
+
+    def value(self, query: str, parameters: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = self.execute(query, parameters).fetchone()
+        return None if row is None else row[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together or not at all."""
+        if self._in_transaction:
+            yield
+            return
+        self._begin()
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        else:
+            self._commit()
+        finally:
+            self._in_transaction = False
+
+    # -- schema -----------------------------------------------------------------------------------------------
+    def prepare(self, create: bool = True, target_version: int = SCHEMA_VERSION) -> None:
+        """Create the schema in an empty database, or migrate an older store; refuse anything else."""
+        tables = self._tables()
+        if "meta" not in tables:
+            if tables - {"sqlite_sequence"}:
+                raise StoreError(
+                    f"{self.location}: not a consilience store (it holds other tables: {', '.join(sorted(tables)[:5])})"
+                )
+            if not create:
+                raise StoreError(f"{self.location}: no consilience store here (run `consilience ingest` first)")
+            version = 0
+        else:
+            meta = dict(self.rows("SELECT key, value FROM meta"))
+            if meta.get("application") != APPLICATION:
+                raise StoreError(f"{self.location}: not a consilience store (its meta table is someone else's)")
+            version = int(meta.get("schema_version", "0"))
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.location}: store has schema version {version}, this consilience knows up to "
+                    f"{SCHEMA_VERSION}; upgrade consilience"
+                )
+        pending = [m for m in MIGRATIONS if version < m.version <= target_version]
+        if not pending:
+            return
+        with self.transaction():
+            for migration in pending:
+                for statement in migration.statements(self.dialect):
+                    self.execute(statement)
+            upsert = (
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            )
+            self.execute(upsert, ("application", APPLICATION))
+            self.execute(upsert, ("schema_version", str(pending[-1].version)))
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version this store is at."""
+        return int(self.value("SELECT value FROM meta WHERE key = 'schema_version'") or 0)
+
+    # -- writing ----------------------------------------------------------------------------------------------
+    def find_existing(self, article_id: str, canonical_url: str | None, content_hash: str) -> tuple[str, str] | None:
+        """``(stored id, why)`` when an article with this id, canonical URL or text is stored already."""
+        row = self.execute(
+            "SELECT id, content_hash, canonical_url FROM articles WHERE id = ? OR content_hash = ? OR canonical_url = ?",
+            (article_id, content_hash, canonical_url),
+        ).fetchall()
+        for stored_id, stored_hash, stored_url in row:
+            if stored_hash == content_hash:
+                return stored_id, "same text"
+            if canonical_url and stored_url == canonical_url:
+                return stored_id, "same URL"
+            if stored_id == article_id:
+                return stored_id, "same id, different text"
+        return None
+
+    def insert_articles(self, rows: Sequence[dict[str, Any]], signals: Sequence[ArticleSignals]) -> None:
+        """Insert article rows (dicts over :data:`ARTICLE_COLUMNS`) and their signals."""
+        columns = ", ".join(ARTICLE_COLUMNS)
+        marks = ", ".join("?" for _ in ARTICLE_COLUMNS)
+        self.executemany(
+            f"INSERT INTO articles ({columns}) VALUES ({marks})", [[r.get(c) for c in ARTICLE_COLUMNS] for r in rows]
+        )
+        marks = ", ".join("?" for _ in SIGNAL_COLUMNS)
+        self.executemany(
+            f"INSERT INTO signals ({', '.join(SIGNAL_COLUMNS)}) VALUES ({marks})", [signals_to_row(s) for s in signals]
+        )
+
+    def assign(self, assignments: Sequence[tuple[str, str, float | None]]) -> None:
+        """Set ``(article, story, join probability)``."""
+        self.executemany("UPDATE articles SET story_id = ?, join_probability = ? WHERE id = ?",
+                         [(story, probability, article) for article, story, probability in assignments])  # fmt: skip
+
+    def mark_republished(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Record ``(copy, original)`` links."""
+        self.executemany("UPDATE articles SET republished_of = ? WHERE id = ?", [(o, c) for c, o in pairs])
+
+    def upsert_stories(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or update story rows."""
+        columns = ("id", "status", "merged_into", "size", "first_published", "last_published", "first_time",
+                   "last_time", "last_seen", "version", "created_at", "updated_at")  # fmt: skip
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("id", "created_at"))
+        self.executemany(
+            f"INSERT INTO stories ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            [[r.get(c) for c in columns] for r in rows],
+        )
+
+    def set_story_status(self, story_id: str, status: str, merged_into: str | None = None) -> None:
+        """Mark a story retired, active or merged into another."""
+        self.execute("UPDATE stories SET status = ?, merged_into = ?, updated_at = ? WHERE id = ?",
+                     (status, merged_into, now(), story_id))  # fmt: skip
+
+    def put_state(self, key: str, value: bytes) -> None:
+        """Save one piece of the clusterer's state."""
+        self.execute(
+            "INSERT INTO clusterer_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def get_state(self, key: str) -> bytes | None:
+        """One piece of the clusterer's state, None before the first ingest."""
+        value = self.value("SELECT value FROM clusterer_state WHERE key = ?", (key,))
+        return None if value is None else bytes(value)
+
+    # -- the clusterer's stories ------------------------------------------------------------------------------
+    def story_signals(
+        self, statuses: Sequence[str], limit: int | None = None
+    ) -> list[tuple[str, int, list[tuple[ArticleSignals, float | None]]]]:
+        """``(story id, last_seen, [(member signals, join probability)])`` of stories in ``statuses``, oldest first.
+
+        With ``limit``, only the ``limit`` most recently changed stories.
+        """
+        marks = ", ".join("?" for _ in statuses)
+        query = f"SELECT id, last_seen FROM stories WHERE status IN ({marks}) ORDER BY last_seen DESC"
+        stories = self.rows(query + (f" LIMIT {int(limit)}" if limit is not None else ""), tuple(statuses))
+        stories.reverse()
+        members: dict[str, list[tuple[ArticleSignals, float | None]]] = {story_id: [] for story_id, _ in stories}
+        columns = ", ".join(f"s.{c}" for c in SIGNAL_COLUMNS)
+        ids = list(members)
+        for begin in range(0, len(ids), 500):
+            chunk = ids[begin : begin + 500]
+            rows = self.rows(
+                f"SELECT a.story_id, a.join_probability, {columns} FROM articles a JOIN signals s ON s.article_id = a.id "
+                f"WHERE a.story_id IN ({', '.join('?' for _ in chunk)}) ORDER BY a.seq",
+                chunk,
+            )
+            for story_id, probability, *signal_row in rows:
+                members[story_id].append((row_to_signals(signal_row), probability))
+        return [(story_id, last_seen, members[story_id]) for story_id, last_seen in stories if members[story_id]]
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    def count_articles(self) -> int:
+        """Number of stored articles."""
+        return int(self.value("SELECT COUNT(*) FROM articles") or 0)
+
+    def count_stories(self) -> int:
+        """Number of stories (merged ones not counted)."""
+        return int(self.value("SELECT COUNT(*) FROM stories WHERE status != 'merged'") or 0)
+
+    def articles(self, ids: Sequence[str]) -> list[Article]:
+        """Stored articles by id, in the order given (unknown ids are skipped)."""
+        found: dict[str, Article] = {}
+        for begin in range(0, len(ids), 500):
+            chunk = list(ids[begin : begin + 500])
+            query = f"SELECT {_READ_COLUMNS}, cleaning FROM articles WHERE id IN ({', '.join('?' for _ in chunk)})"
+            for row in self.rows(query, chunk):
+                article = _article(row[:-1])
+                article.cleaning = [CleaningEdit(**edit) for edit in json.loads(row[-1] or "[]")]
+                found[article.id] = article
+        return [found[i] for i in ids if i in found]
+
+    def iter_articles(self, batch: int = 1000) -> Iterator[Article]:
+        """Every stored article, in arrival order, without holding them all in memory."""
+        last = 0
+        while True:
+            rows = self.rows(f"SELECT seq, {_READ_COLUMNS} FROM articles WHERE seq > ? ORDER BY seq LIMIT {int(batch)}",
+                             (last,))  # fmt: skip
+            if not rows:
+                return
+            for row in rows:
+                yield _article(row[1:])
+            last = rows[-1][0]
+
+    def resolve_story(self, story_id: str) -> str | None:
+        """The current id of a story (following merges), or None when unknown."""
+        for _ in range(1000):
+            row = self.execute("SELECT status, merged_into FROM stories WHERE id = ?", (story_id,)).fetchone()
+            if row is None:
+                return None
+            if row[0] != "merged" or not row[1]:
+                return story_id
+            story_id = row[1]
+        return None
+
+    def story(self, story_id: str) -> StoryRecord | None:
+        """One story with its articles, or None."""
+        resolved = self.resolve_story(story_id)
+        if resolved is None:
+            return None
+        records = self._records([resolved])
+        return records[0] if records else None
+
+    def stories(self, where: StoryFilter | None = None) -> list[StoryRecord]:
+        """Stories matching ``where`` (default: all), largest or most recent first."""
+        where = where or StoryFilter()
+        clauses = ["st.status != 'merged'"]
+        parameters: list[Any] = []
+        if where.since:
+            clauses.append("st.last_published >= ?")
+            parameters.append(where.since)
+        if where.until:
+            clauses.append("st.first_published <= ?")
+            parameters.append(_end_of(where.until))
+        for column, wanted in (("outlet", where.outlet), ("language", where.language)):
+            if wanted:
+                clauses.append(
+                    f"EXISTS (SELECT 1 FROM articles a WHERE a.story_id = st.id AND lower(a.{column}) = lower(?))"
+                )
+                parameters.append(wanted)
+        if where.entity:
+            clauses.append(f"EXISTS (SELECT 1 FROM articles a WHERE a.story_id = st.id AND {self._entity_clause()})")
+            parameters.append(self._entity_parameter(where.entity))
+        if where.min_size > 1:
+            clauses.append("st.size >= ?")
+            parameters.append(where.min_size)
+        order = (
+            "st.last_published DESC, st.size DESC" if where.sort == "recent" else "st.size DESC, st.last_published DESC"
+        )
+        query = f"SELECT st.id FROM stories st WHERE {' AND '.join(clauses)} ORDER BY {order}, st.id"
+        if where.limit is not None:
+            query += f" LIMIT {int(where.limit)}"
+        return self._records([r[0] for r in self.rows(query, parameters)])
+
+    def _records(self, story_ids: list[str]) -> list[StoryRecord]:
+        if not story_ids:
+            return []
+        records: dict[str, StoryRecord] = {}
+        for begin in range(0, len(story_ids), 500):
+            chunk = story_ids[begin : begin + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for story_id, status, first, last in self.rows(
+                f"SELECT id, status, first_published, last_published FROM stories WHERE id IN ({marks})", chunk
+            ):
+                records[story_id] = StoryRecord(story_id, status, [], first, last)
+            for story_id, conflicts in self.rows(
+                f"SELECT story_id, conflicts FROM comparisons WHERE story_id IN ({marks})", chunk
+            ):
+                records[story_id].conflicts = conflicts
+            languages: dict[str, set[str]] = {}
+            outlets: dict[str, set[str]] = {}
+            for story_id, article_id, title, outlet, language, copy_of in self.rows(
+                f"SELECT story_id, id, title, outlet, language, republished_of FROM articles "
+                f"WHERE story_id IN ({marks}) ORDER BY seq",
+                chunk,
+            ):
+                record = records[story_id]
+                record.articles.append(article_id)
+                if title:
+                    record.titles.append(title)
+                if outlet:
+                    outlets.setdefault(story_id, set()).add(outlet)
+                if language:
+                    languages.setdefault(story_id, set()).add(language)
+                if copy_of:
+                    record.republished[article_id] = copy_of
+            for story_id, record in records.items():
+                record.languages = sorted(languages.get(story_id, ()))
+                record.outlets = sorted(outlets.get(story_id, ()))
+        return [records[i] for i in story_ids if i in records and records[i].articles]
+
+    # -- caches -----------------------------------------------------------------------------------------------
+    def cached_annotations(self, ids: Sequence[str], pipeline: str) -> dict[str, str]:
+        """Stored annotation JSON of ``ids`` made by ``pipeline`` (a version string)."""
+        found: dict[str, str] = {}
+        for begin in range(0, len(ids), 500):
+            chunk = list(ids[begin : begin + 500])
+            query = f"SELECT article_id, data FROM annotations WHERE pipeline = ? AND article_id IN ({', '.join('?' for _ in chunk)})"
+            found.update(dict(self.rows(query, [pipeline, *chunk])))
+        return found
+
+    def put_annotations(self, items: Sequence[tuple[str, str]], pipeline: str) -> None:
+        """Cache annotation JSON per article."""
+        with self.transaction():
+            self.executemany(
+                "INSERT INTO annotations (article_id, pipeline, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (article_id) DO UPDATE SET pipeline = excluded.pipeline, data = excluded.data",
+                [(article_id, pipeline, data) for article_id, data in items],
+            )
+
+    def cached_comparison(self, story_id: str, members: Sequence[str], pipeline: str) -> str | None:
+        """The cached comparison JSON of a story, if made for exactly these members by ``pipeline``."""
+        row = self.execute("SELECT members, pipeline, data FROM comparisons WHERE story_id = ?", (story_id,)).fetchone()
+        if row is None or row[0] != " ".join(members) or row[1] != pipeline:
+            return None
+        return str(row[2])
+
+    def put_comparison(self, story_id: str, members: Sequence[str], pipeline: str, data: str, conflicts: int) -> None:
+        """Cache a story's comparison JSON."""
+        with self.transaction():
+            self.execute(
+                "INSERT INTO comparisons (story_id, members, pipeline, data, conflicts, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (story_id) DO UPDATE SET members = excluded.members, pipeline = excluded.pipeline, "
+                "data = excluded.data, conflicts = excluded.conflicts, created_at = excluded.created_at",
+                (story_id, " ".join(members), pipeline, data, conflicts, now()),
+            )
+
+    # -- fetch log --------------------------------------------------------------------------------------------
+    def fetch_validators(self, url: str) -> tuple[str | None, str | None]:
+        """``(ETag, Last-Modified)`` of the last successful fetch of ``url``."""
+        row = self.execute("SELECT etag, last_modified FROM fetch_log WHERE url = ?", (url,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def log_fetch(
+        self, url: str, status: int | None, etag: str | None, last_modified: str | None, error: str | None
+    ) -> None:
+        """Record a fetch (validators are kept from the last success when this one failed)."""
+        with self.transaction():
+            old_etag, old_modified = self.fetch_validators(url)
+            if error is not None or status == 304:
+                etag, last_modified = etag or old_etag, last_modified or old_modified
+            self.execute(
+                "INSERT INTO fetch_log (url, etag, last_modified, status, error, fetched_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+                "status = excluded.status, error = excluded.error, fetched_at = excluded.fetched_at",
+                (url, etag, last_modified, status, error, now()),
+            )
+
+    # -- export -----------------------------------------------------------------------------------------------
+    def export_rows(self) -> Iterator[dict[str, Any]]:
+        """One plain dict per article (with its current story), in arrival order."""
+        last = 0
+        while True:
+            rows = self.rows(
+                "SELECT a.seq, a.id, a.url, a.title, a.outlet, a.published, a.language, a.source, a.text, "
+                "a.story_id, a.republished_of, a.ingested_at FROM articles a WHERE a.seq > ? ORDER BY a.seq LIMIT 1000",
+                (last,),
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield dict(zip(("id", "url", "title", "outlet", "published", "language", "source", "text", "story",
+                                "republished_of", "ingested_at"), row[1:], strict=True))  # fmt: skip
+            last = rows[-1][0]
+
+    def dataframe(self) -> Any:
+        """Every article with its story as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise StoreError("pandas is not installed: pip install 'consilience[export]'") from None
+        frame = pd.DataFrame(list(self.export_rows()))
+        if not frame.empty:
+            frame["published"] = pd.to_datetime(frame["published"], utc=True, errors="coerce", format="ISO8601")
+        return frame
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """A publication time as stored: ISO 8601 in UTC (naive times read as UTC), so text order is time order."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def _end_of(day_or_time: str) -> str:
+    """An ``--until`` bound: a bare date includes that whole day."""
+    return day_or_time + "T23:59:59.999999+00:00" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day_or_time) else day_or_time
+
+
+def _article(row: Sequence[Any]) -> Article:
+    article_id, url, title, outlet, published, language, source, text, raw_text, _story, _copy = row
+    return Article(
+        id=article_id,
+        text=text,
+        title=title,
+        outlet=outlet,
+        published=dt.datetime.fromisoformat(published) if published else None,
+        url=url,
+        language=language,
+        source=source,
+        raw_text=raw_text,
+    )
+
+
+def cleaning_json(article: Article) -> str:
+    """The cleaner's edits as stored."""
+    return json.dumps(to_plain(article.cleaning), ensure_ascii=False)
