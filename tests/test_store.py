@@ -1,0 +1,233 @@
+"""The store, run against both backends (SQLite always; PostgreSQL when the test server is configured)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from consilience.incremental import IngestReport, Ingestor, compare_stored_story
+from consilience.ingest import SourceReader
+from consilience.model import Article
+from consilience.store import SCHEMA_VERSION, StoreError, StoryFilter, open_store
+
+from .conftest import EXAMPLES
+
+EXAMPLE_FILES = [str(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl"), str(EXAMPLES / "ecbplus-qeshm-earthquake.jsonl")]
+
+
+def ingest(location: str, sources: list[str], embedder: object) -> IngestReport:
+    with open_store(location) as store, store.writer():
+        report = IngestReport()
+        Ingestor(store, embedder=embedder).ingest_sources(sources, SourceReader(), report)  # type: ignore[arg-type]
+        return report
+
+
+def partition(location: str) -> set[frozenset[str]]:
+    with open_store(location, create=False) as store:
+        return {frozenset(r.articles) for r in store.stories()}
+
+
+def test_new_store_has_the_current_schema(store_location: str) -> None:
+    with open_store(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.count_articles() == 0
+        assert store.stories() == []
+
+
+def test_an_older_store_is_migrated_and_keeps_its_data(store_location: str, hashing_embedder: object) -> None:
+    from consilience.store.base import Store
+
+    # make a version-1 store by hand (what consilience 0.1 before migration 2 wrote), with an article in it
+    from consilience.store.postgres import PostgresStore
+    from consilience.store.sqlite import SQLiteStore
+
+    old: Store = PostgresStore(store_location) if store_location.startswith("postgresql") else SQLiteStore(store_location)
+    old.prepare(target_version=1)
+    with old.transaction():
+        old.execute(
+            "INSERT INTO articles (id, content_hash, text, ingested_at) VALUES (?, ?, ?, ?)",
+            ("old-1", "h1", "An article stored by an older version.", "2024-01-01T00:00:00+00:00"),
+        )
+    assert old.schema_version == 1
+    assert "comparisons" not in old._tables()
+    old.close()
+    with open_store(store_location) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert [a.text for a in store.articles(["old-1"])] == ["An article stored by an older version."]
+        assert "comparisons" in store._tables()
+
+
+def test_ingest_files_stories_and_reingest_changes_nothing(store_location: str, hashing_embedder: object) -> None:
+    report = ingest(store_location, EXAMPLE_FILES, hashing_embedder)
+    assert report.added == 20 and not report.failed
+    first = partition(store_location)
+    assert sum(len(s) for s in first) == 20
+    assert all(len({a[:6] for a in story}) == 1 for story in first)  # no story mixes the quake and the heist
+    assert frozenset(f"ecb-20_{n}ecb" for n in range(1, 6)) in first  # the five quake reports are one story
+    again = ingest(store_location, EXAMPLE_FILES, hashing_embedder)
+    assert again.added == 0 and sum(again.duplicates.values()) == 20
+    assert partition(store_location) == first
+
+
+def test_ingesting_in_two_runs_gives_the_stories_of_one(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
+    one = str(tmp_path / "one.db")
+    ingest(one, EXAMPLE_FILES, hashing_embedder)
+    ingest(store_location, EXAMPLE_FILES[:1], hashing_embedder)  # the clusterer is rebuilt from the store between runs
+    ingest(store_location, EXAMPLE_FILES[1:], hashing_embedder)
+    assert partition(store_location) == partition(one)
+
+
+def test_duplicates_by_url_and_by_text_are_not_stored_twice(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
+    text = "The central bank raised its main interest rate by half a point on Thursday, the third rise this year."
+    rows = [
+        {"id": "a", "text": text, "url": "https://news.example/rates?utm_source=x#top"},
+        {"id": "b", "text": text.upper(), "url": "https://news.example/other"},  # same text, different case
+        {"id": "c", "text": "Another story entirely, about a football final.", "url": "https://news.example/rates/"},
+    ]
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("\n".join(json.dumps(r) for r in rows))
+    report = ingest(store_location, [str(dump)], hashing_embedder)
+    assert report.added == 1 and sum(report.duplicates.values()) == 2
+    with open_store(store_location) as store:
+        assert store.count_articles() == 1
+
+
+def test_one_id_for_two_texts_rejects_the_input_and_writes_nothing(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
+    dump = tmp_path / "clash.jsonl"
+    dump.write_text(json.dumps({"id": "x", "text": "First text about a storm."}) + "\n"
+                    + json.dumps({"id": "x", "text": "Second, different text about an election."}) + "\n")  # fmt: skip
+    report = ingest(store_location, [str(dump)], hashing_embedder)
+    assert report.added == 0
+    assert len(report.failed) == 1 and "clash.jsonl" in report.failed[0] and "'x'" in report.failed[0]
+    with open_store(store_location) as store:
+        assert store.count_articles() == 0
+    ingest(store_location, EXAMPLE_FILES[:1], hashing_embedder)
+    clash = tmp_path / "clash2.jsonl"
+    clash.write_text(json.dumps({"id": "ecb-24_1ecb", "text": "A different text under a stored id."}))
+    report = ingest(store_location, [str(clash)], hashing_embedder)
+    assert report.added == 0 and "already stored with a different text" in report.failed[0]
+
+
+def test_republished_copy_is_linked_to_its_original(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
+    original = json.loads((EXAMPLES / "ecbplus-qeshm-earthquake.jsonl").read_text().splitlines()[0])
+    words = original["text"].split()
+    copy = dict(original, id="copy", url=None, outlet="Wire reprint", text=" ".join(words[:-1] + ["(AFP)"]))
+    dump = tmp_path / "copy.jsonl"
+    dump.write_text(json.dumps(original) + "\n" + json.dumps(copy) + "\n")
+    ingest(store_location, [str(dump)], hashing_embedder)
+    with open_store(store_location) as store:
+        (story,) = store.stories()
+        assert story.republished == {"copy": original["id"]}
+
+
+def test_search_and_filters(store_location: str, hashing_embedder: object) -> None:
+    ingest(store_location, EXAMPLE_FILES, hashing_embedder)
+    with open_store(store_location) as store:
+        hits = store.search("Qeshm earthquake")
+        assert hits and all(h.article.startswith("ecb-20") for h in hits)
+        assert isinstance(store.search('"unbalanced AND (quote* NEAR'), list)  # operators are plain words, no crash
+        assert store.search("") == []
+        quake = store.stories(StoryFilter(entity="Qeshm"))
+        assert quake and all(a.startswith("ecb-20") for r in quake for a in r.articles)
+        assert store.stories(StoryFilter(entity="Winston")) and all(
+            a.startswith("ecb-24") for r in store.stories(StoryFilter(entity="Harry Winston")) for a in r.articles
+        )
+        assert store.stories(StoryFilter(language="xx")) == []
+        assert len(store.stories(StoryFilter(limit=2))) == 2
+        sizes = [r.size for r in store.stories()]
+        assert sizes == sorted(sizes, reverse=True)
+
+
+def test_date_and_outlet_filters(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
+    rows = [
+        {"id": "p1", "outlet": "Daily One", "published": "2024-03-01T10:00:00Z",
+         "text": "Parliament approved the budget on Friday after a long night of debate in the capital."},
+        {"id": "p2", "outlet": "Evening Two", "published": "2024-05-20T10:00:00Z",
+         "text": "Firefighters contained the forest fire near the coastal town after three days of work."},
+    ]  # fmt: skip
+    dump = tmp_path / "dated.jsonl"
+    dump.write_text("\n".join(json.dumps(r) for r in rows))
+    ingest(store_location, [str(dump)], hashing_embedder)
+    with open_store(store_location) as store:
+        assert [r.articles for r in store.stories(StoryFilter(since="2024-04-01"))] == [["p2"]]
+        assert [r.articles for r in store.stories(StoryFilter(until="2024-03-01"))] == [["p1"]]
+        assert [r.articles for r in store.stories(StoryFilter(outlet="daily one"))] == [["p1"]]
+        assert [r.articles[0] for r in store.stories(StoryFilter(sort="recent"))] == ["p2", "p1"]
+
+
+def test_export_and_dataframe(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
+    ingest(store_location, EXAMPLE_FILES, hashing_embedder)
+    with open_store(store_location) as store:
+        rows = list(store.export_rows())
+        assert len(rows) == 20 and all(r["story"] for r in rows)
+        frame = store.dataframe()
+        assert len(frame) == 20 and {"id", "story", "text", "published"} <= set(frame.columns)
+
+
+def test_show_caches_annotations_and_comparison(store_location: str) -> None:
+    ingest(store_location, EXAMPLE_FILES[:1], None)
+    with open_store(store_location) as store:
+        biggest = store.stories()[0]
+        first = compare_stored_story(store, biggest.id)
+        assert store.value("SELECT COUNT(*) FROM annotations") == biggest.size
+        again = compare_stored_story(store, biggest.id)  # from the cache
+        assert [f.text for f in again.stories[0].facts] == [f.text for f in first.stories[0].facts]
+        assert store.stories()[0].conflicts == sum(1 for f in first.stories[0].facts if f.status.value == "conflict")
+        with pytest.raises(Exception, match="no such story"):
+            compare_stored_story(store, "nope")
+
+
+def test_readers_see_committed_data_while_a_writer_holds_a_transaction(store_location: str, hashing_embedder: object) -> None:
+    ingest(store_location, EXAMPLE_FILES[:1], hashing_embedder)
+    with open_store(store_location) as writer, open_store(store_location) as reader:
+        with writer.transaction():
+            writer.execute("UPDATE articles SET title = 'changed' WHERE id = 'ecb-24_1ecb'")
+            assert reader.count_articles() == 15  # not blocked by the open write
+            assert reader.articles(["ecb-24_1ecb"])[0].title != "changed"  # and not seeing uncommitted data
+        assert reader.articles(["ecb-24_1ecb"])[0].title == "changed"
+
+
+def test_a_second_writer_is_refused(store_location: str) -> None:
+    with open_store(store_location) as first, open_store(store_location) as second, first.writer():
+        with pytest.raises(StoreError, match="another process is ingesting"):
+            with second.writer():
+                pass
+
+
+def test_a_file_that_is_not_a_store_is_refused_untouched(tmp_path: Path) -> None:
+    text = tmp_path / "notes.db"
+    text.write_text("not a database at all\n" * 50)
+    before = text.read_bytes()
+    with pytest.raises(StoreError, match="not a consilience store"):
+        open_store(text)
+    assert text.read_bytes() == before
+    other = tmp_path / "other.db"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE customers (name TEXT)")
+    connection.commit()
+    connection.close()
+    with pytest.raises(StoreError, match="not a consilience store"):
+        open_store(other)
+    with pytest.raises(StoreError, match="no store here"):
+        open_store(tmp_path / "missing.db", create=False)
+
+
+def test_a_postgresql_url_that_does_not_answer() -> None:
+    with pytest.raises(StoreError, match=r"127\.0\.0\.1:9/nothing: cannot connect to PostgreSQL"):
+        open_store("postgresql://someone:secret@127.0.0.1:9/nothing")
+    try:
+        open_store("postgresql://someone:secret@127.0.0.1:9/nothing")
+    except StoreError as error:
+        assert "secret" not in str(error)
+
+
+def test_articles_round_trip(store_location: str, hashing_embedder: object) -> None:
+    ingest(store_location, EXAMPLE_FILES[1:], hashing_embedder)
+    with open_store(store_location) as store:
+        (article,) = store.articles(["ecb-20_3ecb"])
+        assert isinstance(article, Article) and "Qeshm" in article.text
+        assert [a.id for a in store.iter_articles(batch=3)][:2] == [a.id for a in store.iter_articles()][:2]
+        assert sum(1 for _ in store.iter_articles(batch=3)) == 5
