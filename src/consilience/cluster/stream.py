@@ -78,30 +78,45 @@ class StoryArchive(Protocol):
 
 
 class MemoryArchive:
-    """The most recent ``limit`` retired stories, held in memory (older ones are forgotten)."""
+    """The most recent ``limit`` retired stories, held in memory (older ones are forgotten).
 
-    def __init__(self, limit: int = 2000) -> None:
+    Their centroids sit in one matrix, so finding the archived stories nearest
+    to an article (within ``window_days`` of it when both are dated) is one
+    matrix product, not a pass over every archived story.
+    """
+
+    def __init__(self, limit: int = 2000, window_days: float | None = None) -> None:
         self.limit = limit
+        self.window_days = window_days
         self._states: OrderedDict[str, StoryState] = OrderedDict()
+        self._index: _CentroidIndex | None = None
 
     def retire(self, state: StoryState) -> None:
         """Archive ``state``, dropping the oldest archived story beyond the limit."""
+        if state.dense_sum is None:
+            return
+        if self._index is None:
+            self._index = _CentroidIndex(len(state.dense_sum), capacity=min(self.limit, 1024) or 1)
         self._states[state.id] = state
+        self._index.update(state)
         while len(self._states) > self.limit:
-            self._states.popitem(last=False)
+            old, _ = self._states.popitem(last=False)
+            self._index.remove(old)
 
     def candidates(self, signals: ArticleSignals, limit: int) -> list[StoryState]:
-        """Archived stories with the closest centroids."""
-        if not self._states or limit <= 0:
+        """Archived stories with the closest centroids (within the time window when one is set)."""
+        if self._index is None or not self._states or limit <= 0:
             return []
-        states = list(self._states.values())
-        scores = np.stack([s.centroid for s in states]) @ signals.dense
-        best = np.argsort(-scores)[:limit]
-        return [states[i] for i in best]
+        time = signals.time if self.window_days is not None else None
+        ids = self._index.nearest(signals.dense, limit, time, self.window_days or 0.0)
+        return [self._states[i] for i in ids]
 
     def reopen(self, story_id: str) -> StoryState | None:
         """Remove and return an archived story."""
-        return self._states.pop(story_id, None)
+        state = self._states.pop(story_id, None)
+        if state is not None and self._index is not None:
+            self._index.remove(story_id)
+        return state
 
     def peek(self, story_id: str) -> StoryState | None:
         """An archived story, left in place."""
@@ -126,7 +141,11 @@ class StreamClusterer:
         self.extractor = SignalExtractor(embedder or get_embedder(), settings.cluster_lead_chars)
         self.multilingual = get_multilingual_embedder() if multilingual == "auto" else multilingual
         self.model = model or PairModel.load()
-        self.archive: StoryArchive = archive if archive is not None else MemoryArchive(settings.cluster_archive_limit)
+        self.archive: StoryArchive = (
+            archive
+            if archive is not None
+            else MemoryArchive(settings.cluster_archive_limit, settings.cluster_window_days)
+        )
         self.stats = TermStats()
         self.near_duplicates = NearDuplicateIndex(settings.near_duplicate_jaccard)
         self.active: dict[str, StoryState] = {}
@@ -378,6 +397,7 @@ class _CentroidIndex:
         self.ids: list[str | None] = [None] * capacity
         self.row: dict[str, int] = {}
         self.free: list[int] = list(range(capacity - 1, -1, -1))
+        self.used = np.zeros(capacity, dtype=bool)
 
     def update(self, state: StoryState) -> None:
         """Insert or refresh a story's row."""
@@ -388,6 +408,7 @@ class _CentroidIndex:
             row = self.free.pop()
             self.row[state.id] = row
             self.ids[row] = state.id
+            self.used[row] = True
         self.matrix[row] = state.centroid
         self.first[row] = np.nan if state.first is None else state.first
         self.last[row] = np.nan if state.last is None else state.last
@@ -398,6 +419,7 @@ class _CentroidIndex:
         if row is not None:
             self.matrix[row] = 0.0
             self.ids[row] = None
+            self.used[row] = False
             self.free.append(row)
 
     def nearest(self, vector: np.ndarray, limit: int, time: float | None, window: float) -> list[str]:
@@ -405,8 +427,7 @@ class _CentroidIndex:
         if not self.row:
             return []
         scores = self.matrix @ vector
-        empty = np.array([i is None for i in self.ids])
-        scores[empty] = -np.inf
+        scores[~self.used] = -np.inf
         if time is not None:
             with np.errstate(invalid="ignore"):
                 outside = (self.first - window > time) | (self.last + window < time)
@@ -428,6 +449,7 @@ class _CentroidIndex:
         self.first = np.concatenate([self.first, np.full(old, np.nan)])
         self.last = np.concatenate([self.last, np.full(old, np.nan)])
         self.ids += [None] * old
+        self.used = np.concatenate([self.used, np.zeros(old, dtype=bool)])
         self.free.extend(range(2 * old - 1, old - 1, -1))
 
 

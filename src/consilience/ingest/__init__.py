@@ -142,8 +142,8 @@ class SourceReader:
         from .feeds import parse_feed
         from .web import canonical_url
 
-        entries = parse_feed(content, feed)
-        if not entries:
+        entries, problem = parse_feed(content, feed)
+        if not entries and not problem:
             self.warnings.append(f"{feed}: feed has no entries")
         articles = []
         for number, entry in enumerate(entries, 1):
@@ -171,6 +171,10 @@ class SourceReader:
             article.title = article.title or entry.title
             article.published = article.published or parse_published(entry.published)
             articles.append(article)
+        if problem and not articles:
+            raise InputError(feed, f"malformed feed: {problem}")
+        if problem:
+            self.warnings.append(f"{feed}: malformed feed, read leniently ({problem})")
         return articles
 
 

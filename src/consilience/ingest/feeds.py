@@ -45,8 +45,11 @@ def looks_like_opml(content: bytes | str) -> bool:
     return "<opml" in head
 
 
-def parse_feed(content: bytes | str, source: str) -> list[FeedEntry]:
-    """The entries of an RSS/Atom feed; raises :class:`InputError` for a document that is not a readable feed."""
+def parse_feed(content: bytes | str, source: str) -> tuple[list[FeedEntry], str | None]:
+    """The entries of an RSS/Atom feed, and what is wrong with its XML if anything (feedparser reads leniently).
+
+    Raises :class:`InputError` for a document that is not a readable feed at all.
+    """
     import feedparser
 
     parsed = feedparser.parse(content)
@@ -64,7 +67,8 @@ def parse_feed(content: bytes | str, source: str) -> list[FeedEntry]:
         text = html_to_text(content_html or entry.get("summary", "") or "")
         published = entry.get("published") or entry.get("updated") or None
         out.append(FeedEntry(entry.get("link"), entry.get("title"), published, text, entry.get("id")))
-    return out
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    return out, (str(problem) or type(problem).__name__) if problem is not None else None
 
 
 def entry_published(entry: FeedEntry) -> Any:

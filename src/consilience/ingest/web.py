@@ -222,7 +222,7 @@ class Fetcher:
 
 def is_url(text: str) -> bool:
     """True for an http(s) URL."""
-    return text.startswith(("http://", "https://"))
+    return text[:8].lower().startswith(("http://", "https://"))
 
 
 def canonical_url(url: str | None) -> str | None:
