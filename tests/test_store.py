@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from consilience.incremental import IngestReport, Ingestor, compare_stored_story
+from consilience.incremental import Ingestor, IngestReport, compare_stored_story
 from consilience.ingest import SourceReader
 from consilience.model import Article
 from consilience.store import SCHEMA_VERSION, StoreError, StoryFilter, open_store
@@ -114,7 +114,7 @@ def test_one_id_for_two_texts_rejects_the_input_and_writes_nothing(store_locatio
 def test_republished_copy_is_linked_to_its_original(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
     original = json.loads((EXAMPLES / "ecbplus-qeshm-earthquake.jsonl").read_text().splitlines()[0])
     words = original["text"].split()
-    copy = dict(original, id="copy", url=None, outlet="Wire reprint", text=" ".join(words[:-1] + ["(AFP)"]))
+    copy = dict(original, id="copy", url=None, outlet="Wire reprint", text=" ".join([*words[:-1], "(AFP)"]))
     dump = tmp_path / "copy.jsonl"
     dump.write_text(json.dumps(original) + "\n" + json.dumps(copy) + "\n")
     ingest(store_location, [str(dump)], hashing_embedder)
@@ -191,10 +191,14 @@ def test_readers_see_committed_data_while_a_writer_holds_a_transaction(store_loc
 
 
 def test_a_second_writer_is_refused(store_location: str) -> None:
-    with open_store(store_location) as first, open_store(store_location) as second, first.writer():
-        with pytest.raises(StoreError, match="another process is ingesting"):
-            with second.writer():
-                pass
+    with (
+        open_store(store_location) as first,
+        open_store(store_location) as second,
+        first.writer(),
+        pytest.raises(StoreError, match="another process is ingesting"),
+        second.writer(),
+    ):
+        pass
 
 
 def test_a_file_that_is_not_a_store_is_refused_untouched(tmp_path: Path) -> None:

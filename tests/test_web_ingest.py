@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from consilience.errors import InputError
-from consilience.incremental import IngestReport, Ingestor
+from consilience.incremental import Ingestor, IngestReport
 from consilience.ingest import FetchHooks, SourceReader
 from consilience.ingest.web import Fetcher, FetchPolicy, canonical_url
 from consilience.store import open_store
@@ -52,8 +53,8 @@ OPML = """<?xml version="1.0"?><opml version="2.0"><body><outline text="news">
 
 
 class Handler(BaseHTTPRequestHandler):
-    requests: list[tuple[str, dict[str, str]]] = []
-    flaky = {"count": 0}
+    requests: ClassVar[list[tuple[str, dict[str, str]]]] = []
+    flaky: ClassVar[dict[str, int]] = {"count": 0}
 
     def log_message(self, *args: object) -> None:
         pass

