@@ -12,10 +12,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ConsilienceError, InputError, NoArticlesError
 from .model import Article, Story
+
+if TYPE_CHECKING:
+    from .incremental import IngestReport
+    from .ingest import SourceReader
+    from .store import Store
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_NO_ARTICLES = 0, 1, 2, 3, 4
 
@@ -196,18 +202,15 @@ def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ignore-robots", action="store_true", help="do not read robots.txt (only for your own sites)")
 
 
-def _open(args: argparse.Namespace, create: bool = False):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace, create: bool = False) -> Store:
     from .store import open_store
 
     return open_store(args.db, create=create)
 
 
-def _reader(args: argparse.Namespace, store: object, conditional: bool, log: list[str]):  # type: ignore[no-untyped-def]
+def _reader(args: argparse.Namespace, store: Store, conditional: bool, log: list[str]) -> SourceReader:
     from .ingest import FetchHooks, SourceReader
     from .ingest.web import Fetcher, FetchPolicy
-    from .store import Store
-
-    assert isinstance(store, Store)
     policy = FetchPolicy(timeout=args.timeout, retries=args.retries, per_host_interval=args.rate,
                          allow_private=args.allow_private, allow_loopback=args.allow_private,
                          obey_robots=not args.ignore_robots)  # fmt: skip
@@ -233,10 +236,7 @@ def _ingest(args: argparse.Namespace) -> int:
     return EXIT_INPUT if report.failed else EXIT_OK
 
 
-def _print_report(report: object, as_json: bool, articles: int, stories: int, location: str) -> None:
-    from .incremental import IngestReport
-
-    assert isinstance(report, IngestReport)
+def _print_report(report: IngestReport, as_json: bool, articles: int, stories: int, location: str) -> None:
     for warning in report.warnings:
         print(f"consilience: note: {warning}", file=sys.stderr)
     for failure in report.failed:
@@ -398,10 +398,7 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_parquet(store: object, path: Path) -> None:
-    from .store import Store
-
-    assert isinstance(store, Store)
+def _write_parquet(store: Store, path: Path) -> None:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq

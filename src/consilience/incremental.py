@@ -188,7 +188,7 @@ class Ingestor:
         for event in events:
             touched[event.story] = None
             if event.kind in ("new", "join", "republished", "move") and event.article:
-                probability = self.clusterer._join_probability.get(event.article)
+                probability = self.clusterer.join_probability(event.article)
                 store.assign([(event.article, event.story, probability)])
                 if event.kind == "republished" and event.other:
                     store.mark_republished([(event.article, event.other)])

@@ -302,6 +302,10 @@ class StreamClusterer:
             events.append(ClusterEvent("move", alone.id, member.id, state.id, probability))
         return events
 
+    def join_probability(self, article_id: str) -> float | None:
+        """How firmly an active article joined its story (1.0 for a story's first article)."""
+        return self._join_probability.get(article_id)
+
     def resume_story(self, state: StoryState, join_probabilities: Mapping[str, float]) -> None:
         """Put a stored story back into the active window (a clusterer rebuilt from a store).
 
