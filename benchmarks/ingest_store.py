@@ -26,7 +26,7 @@ from pathlib import Path
 
 from consilience.embed import Embedder, HashingEmbedder, get_embedder
 from consilience.evaluate import load_labelled
-from consilience.incremental import IngestReport, Ingestor
+from consilience.incremental import Ingestor, IngestReport
 from consilience.ingest import SourceReader
 from consilience.model import Article
 from consilience.store import open_store
@@ -106,11 +106,11 @@ def main() -> int:
     parser.add_argument("--dataset", type=Path)
     parser.add_argument("--synthetic", type=int, metavar="ARTICLES")
     parser.add_argument("--every", type=int, default=20_000)
-    parser.add_argument("--embedder", choices=("minilm", "hashing"), default="minilm")
+    parser.add_argument("--embedder", choices=("minilm", "minilm-static", "hashing"), default="minilm")
     parser.add_argument("--db", type=Path, help="store file (default: a new one in a temporary folder)")
     args = parser.parse_args()
     db = args.db or Path(tempfile.mkdtemp(prefix="consilience-bench-")) / "bench.db"
-    embedder = HashingEmbedder(384) if args.embedder == "hashing" else get_embedder()
+    embedder = HashingEmbedder(384) if args.embedder == "hashing" else get_embedder(args.embedder)
     if args.dataset:
         if not args.dataset.exists():
             print(f"{args.dataset}: not found", file=sys.stderr)

@@ -170,3 +170,21 @@ def test_evaluate_clustering_cli_scores_our_clusterer(capsys: pytest.CaptureFixt
     (result,) = json.loads(capsys.readouterr().out)["results"]
     assert result["scores"]["articles"] == 132 and result["scores"]["bcubed_f1"] >= 0.95
     assert result["peak_rss_mb"] > 0 and result["articles_per_second"] > 0
+
+
+def test_static_minilm_vectors_keep_paraphrases_close(tmp_path: Path) -> None:
+    from consilience.embed import StaticMiniLM
+
+    embedder = StaticMiniLM(cache_dir=str(tmp_path))
+    vectors = embedder.encode([
+        "Quake hits island off south Iran, five hurt",
+        "A magnitude 5.6 earthquake struck Qeshm island in Iran",
+        "Robbers steal 80 million euros of jewels from a Paris store",
+        "",
+    ])
+    assert vectors.shape == (4, 384)
+    similarity = vectors @ vectors.T
+    assert similarity[0, 1] > similarity[0, 2] + 0.3
+    assert list(tmp_path.glob("minilm-static-v*.npy")), "the distilled table is cached"
+    again = StaticMiniLM(cache_dir=str(tmp_path)).encode(["Quake hits island off south Iran, five hurt"])
+    assert abs(float(again[0] @ vectors[0]) - 1.0) < 1e-3

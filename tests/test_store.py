@@ -235,3 +235,15 @@ def test_articles_round_trip(store_location: str, hashing_embedder: object) -> N
         assert isinstance(article, Article) and "Qeshm" in article.text
         assert [a.id for a in store.iter_articles(batch=3)][:2] == [a.id for a in store.iter_articles()][:2]
         assert sum(1 for _ in store.iter_articles(batch=3)) == 5
+
+
+def test_a_store_keeps_the_embedder_it_was_built_with(tmp_path: Path, hashing_embedder: object) -> None:
+    from consilience.embed import HashingEmbedder
+
+    class OtherVectors(HashingEmbedder):
+        name = "other-vectors"
+
+    location = str(tmp_path / "one-embedder.db")
+    ingest(location, EXAMPLE_FILES[1:], hashing_embedder)
+    with open_store(location) as store, pytest.raises(StoreError, match="built with the hashing-bow embedder"):
+        Ingestor(store, embedder=OtherVectors(384))

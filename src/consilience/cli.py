@@ -21,6 +21,7 @@ from .model import Article, Story
 if TYPE_CHECKING:
     from .incremental import IngestReport
     from .ingest import SourceReader
+    from .settings import Settings
     from .store import Store
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_NO_ARTICLES = 0, 1, 2, 3, 4
@@ -200,6 +201,9 @@ def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS")
     parser.add_argument("--retries", type=int, default=2)
     parser.add_argument("--ignore-robots", action="store_true", help="do not read robots.txt (only for your own sites)")
+    parser.add_argument("--embedder", choices=("auto", "minilm", "minilm-static"), default="auto",
+                        help="clustering vectors: MiniLM (default), or static ones distilled from it (much faster); "
+                        "a store keeps the embedder it was built with")  # fmt: skip
 
 
 def _open(args: argparse.Namespace, create: bool = False) -> Store:
@@ -229,11 +233,19 @@ def _ingest(args: argparse.Namespace) -> int:
         report = IngestReport()
         interactive = sys.stderr.isatty() and not args.json
         with _progress(interactive) as tick:
-            ingestor = Ingestor(store, progress=tick)
+            ingestor = Ingestor(store, _settings(args), progress=tick)
             ingestor.ingest_sources(args.sources, _reader(args, store, False, report.warnings), report)
         total_articles, total_stories = store.count_articles(), store.count_stories()
     _print_report(report, args.json, total_articles, total_stories, store.location)
     return EXIT_INPUT if report.failed else EXIT_OK
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from dataclasses import replace
+
+    from .settings import DEFAULT_SETTINGS
+
+    return replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder)
 
 
 def _print_report(report: IngestReport, as_json: bool, articles: int, stories: int, location: str) -> None:
@@ -283,7 +295,7 @@ def _watch(args: argparse.Namespace) -> int:
     interval = _duration(args.every)
     round_number = 0
     with _open(args, create=True) as store, store.writer():
-        ingestor = Ingestor(store)
+        ingestor = Ingestor(store, _settings(args))
         while True:
             round_number += 1
             report = IngestReport()

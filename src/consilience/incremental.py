@@ -32,12 +32,13 @@ from .ingest import SourceReader
 from .ingest.web import canonical_url
 from .model import Article, Comparison, Story, from_plain, to_plain
 from .settings import DEFAULT_SETTINGS, Settings
-from .store import Store
+from .store import Store, StoreError
 from .store.base import cleaning_json, iso, now
 from .store.codec import stats_from_bytes, stats_to_bytes
 
 BATCH = 128  # articles per transaction: small enough that a crash loses little work, big enough to embed efficiently
 PIPELINE_VERSION = f"consilience-{__version__}"
+_EMBEDDER_CHOICE = {"all-MiniLM-L6-v2-onnx-int8": "minilm"}  # stored embedder name -> the --embedder value
 _ANNOTATION_FIELDS = ("sentences", "entities", "quantities", "dates", "quotes", "reference_date", "reference_evidence")
 
 
@@ -219,6 +220,7 @@ class Ingestor:
         counters = {"position": clusterer.position, "clock": clusterer.clock,
                     "next_story_number": clusterer.next_story_number, "consolidated_at": clusterer._consolidated_at}  # fmt: skip
         self.store.put_state("counters", json.dumps(counters).encode())
+        self.store.put_state("embedder", clusterer.extractor.embedder.name.encode())
         self.store.put_state("term_stats", stats_to_bytes(clusterer.stats))
 
 
@@ -230,6 +232,12 @@ def restore_clusterer(
     counters = store.get_state("counters")
     if counters is None:
         return clusterer
+    stored = (store.get_state("embedder") or b"").decode()
+    if stored and stored != clusterer.extractor.embedder.name:
+        raise StoreError(
+            f"{store.location}: its stories were built with the {stored} embedder, not {clusterer.extractor.embedder.name}; "
+            f"vectors of two embedders cannot share stories (use --embedder {_EMBEDDER_CHOICE.get(stored, stored)})"
+        )
     values = json.loads(counters)
     clusterer.position = int(values["position"])
     clusterer.clock = values["clock"]

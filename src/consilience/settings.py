@@ -25,6 +25,9 @@ class Settings:
     entity_fuzzy_ratio: float = 87.0  # rapidfuzz ratio for spelling variants of one name
     entity_fuzzy_min_len: int = 5
     # cluster (the join/merge decision itself is the pair model in resources/pair_model.json)
+    # what embeds title + lead for clustering: "auto" (MiniLM int8 ONNX, else hashing), "minilm", or
+    # "minilm-static" (static vectors distilled from MiniLM: ~50x faster, quality cost in docs/benchmarks.md)
+    cluster_embedder: str = "auto"
     cluster_lead_chars: int = 300  # title + this much of the body is what the embedders read
     cluster_candidates: int = 20  # nearest active stories scored by the pair model per article
     cluster_archive_candidates: int = 3  # retired stories scored too, to reopen one a late article matches

@@ -48,7 +48,7 @@ def dataset_signals(
     if cache_file and cache_file.exists():
         return pickle.loads(cache_file.read_bytes())
     ordered = [dataset.articles[i] for i in publication_order(dataset.articles)]
-    signals = SignalExtractor(get_embedder(), settings.cluster_lead_chars).extract(ordered)
+    signals = SignalExtractor(get_embedder(settings.cluster_embedder), settings.cluster_lead_chars).extract(ordered)
     multilingual = get_multilingual_embedder()
     if multilingual is not None and any(s.language not in ("en", "und") for s in signals):
         for s, vector in zip(signals, multilingual.encode([s.lead for s in signals]), strict=True):
