@@ -28,7 +28,7 @@ class Settings:
     # what embeds title + lead for clustering: "auto" (MiniLM int8 ONNX, else hashing), "minilm", or
     # "minilm-static" (static vectors distilled from MiniLM: ~50x faster, quality cost in docs/benchmarks.md)
     cluster_embedder: str = "auto"
-    cluster_lead_chars: int = 300  # title + this much of the body is what the embedders read
+    cluster_lead_chars: int = 150  # title + this much of the body is what the embedders read (150 vs 300: docs/benchmarks.md)
     cluster_candidates: int = 20  # nearest active stories scored by the pair model per article
     cluster_archive_candidates: int = 3  # retired stories scored too, to reopen one a late article matches
     cluster_merge_checks: int = 3  # runner-up stories checked for a merge after a join
