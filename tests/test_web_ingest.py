@@ -84,6 +84,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/empty.xml":
             return self._send(200, b"<?xml version='1.0'?><rss version='2.0'><channel><title>Quiet</title></channel></rss>",
                               "application/rss+xml")  # fmt: skip
+        if path == "/no-article":
+            return self._send(200, b"<html><body><nav><a href='/'>Home</a></nav></body></html>", "text/html")
         if path == "/error":
             return self._send(500, b"boom", "text/plain")
         if path == "/flaky":
@@ -164,7 +166,8 @@ def test_opml_lists_rss_and_atom(server: str, tmp_path: Path) -> None:
 def test_broken_sources_are_named_and_others_still_read(server: str) -> None:
     reader = SourceReader(fetcher=fetcher())
     ids, failed = read_all([f"{server}/broken.xml", f"{server}/missing", f"{server}/error", f"{server}/slow",
-                            f"{server}/to-private", f"{server}/image", f"{server}/a1", f"{server}/empty.xml"], reader)  # fmt: skip
+                            f"{server}/to-private", f"{server}/image", f"{server}/a1", f"{server}/empty.xml",
+                            f"{server}/no-article"], reader)  # fmt: skip
     assert ids == [f"{server}/a1"]
     text = "\n".join(failed)
     assert f"{server}/broken.xml: malformed feed" in text
@@ -173,7 +176,8 @@ def test_broken_sources_are_named_and_others_still_read(server: str) -> None:
     assert f"{server}/slow: timed out" in text
     assert "10.255.255.1" in text and "private or reserved address" in text
     assert f"{server}/image: not a page or a feed" in text
-    assert any("feed has no entries" in w for w in reader.warnings)
+    assert f"{server}/empty.xml: feed has no entries" in text
+    assert f"{server}/no-article: HTML page holds no article text" in text
 
 
 def test_wrong_charset_is_detected(server: str) -> None:

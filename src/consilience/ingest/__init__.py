@@ -144,7 +144,7 @@ class SourceReader:
 
         entries, problem = parse_feed(content, feed)
         if not entries and not problem:
-            self.warnings.append(f"{feed}: feed has no entries")
+            raise InputError(feed, "feed has no entries")
         articles = []
         for number, entry in enumerate(entries, 1):
             link = canonical_url(entry.link)

@@ -31,6 +31,7 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 CSV_SUFFIXES = {".csv", ".tsv"}
 ARTICLE_FIELDS = ("id", "title", "text", "outlet", "published", "url", "lang")
 _BINARY_SNIFF_BYTES = 8192
+MIN_HTML_ARTICLE_CHARS = 80  # less main text than this on a web page is navigation or a stub, not an article
 
 
 @dataclass
@@ -155,6 +156,9 @@ def read_html(html: str, source: str, article_id: str, url: str | None = None) -
         lines = lines[1:]
     if not lines:
         raise InputError(source, "HTML page holds no article text")
+    characters = sum(len(line) for line in lines)
+    if characters < MIN_HTML_ARTICLE_CHARS:
+        raise InputError(source, f"HTML page holds no article text (only {characters} characters of main text)")
     return Article(
         id=article_id,
         title=title,
