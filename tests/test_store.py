@@ -247,3 +247,24 @@ def test_a_store_keeps_the_embedder_it_was_built_with(tmp_path: Path, hashing_em
     ingest(location, EXAMPLE_FILES[1:], hashing_embedder)
     with open_store(location) as store, pytest.raises(StoreError, match="built with the hashing-bow embedder"):
         Ingestor(store, embedder=OtherVectors(384))
+
+
+def test_default_store_location_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from consilience.store import default_location
+
+    monkeypatch.setenv("CONSILIENCE_DB", str(tmp_path / "from-env.db"))
+    assert default_location() == str(tmp_path / "from-env.db")
+    with open_store() as store:
+        assert store.location == str(tmp_path / "from-env.db")
+    monkeypatch.delenv("CONSILIENCE_DB")
+    assert default_location().endswith("consilience.db")
+
+
+def test_cli_postgresql_url_that_does_not_answer_exits_5() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "consilience.cli", "stories", "--db", "postgresql://u:pw@127.0.0.1:9/x"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 5
+    assert "postgresql://u:***@127.0.0.1:9/x: cannot connect to PostgreSQL" in done.stderr and "Traceback" not in done.stderr
