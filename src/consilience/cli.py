@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(search)
     search.add_argument("--limit", type=int, default=20)
     search.add_argument("--json", action="store_true")
+    serve = commands.add_parser("serve", help="the web app and HTTP API over the store")
+    _db_argument(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--token", help="token for write endpoints (default: $CONSILIENCE_TOKEN; one is made up "
+                       "and printed when listening beyond loopback without one)")  # fmt: skip
+    serve.add_argument("--allow-private", action="store_true", help="let ingested URLs resolve to private addresses")
     export = commands.add_parser("export", help="write every stored article with its story")
     _db_argument(export)
     export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
@@ -117,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate_clustering(args)
         if args.command == "stories":
             return _stories(args) if args.paths else _stored_stories(args)
-        return {"ingest": _ingest, "watch": _watch, "show": _show, "search": _search, "export": _export}[args.command](args)
+        commands = {"ingest": _ingest, "watch": _watch, "show": _show, "search": _search, "export": _export,
+                    "serve": _serve}  # fmt: skip
+        return commands[args.command](args)
     except InputError as error:
         print(f"consilience: error: {error}", file=sys.stderr)
         return EXIT_INPUT
@@ -363,6 +372,31 @@ def _show(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print_report(comparison)
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import ipaddress
+    import os
+    import secrets
+
+    try:
+        import uvicorn
+
+        from .web import create_app
+    except ImportError as error:
+        raise ConsilienceError(f"the web app needs {error.name}: pip install 'consilience[web]'") from None
+    token = args.token or os.environ.get("CONSILIENCE_TOKEN")
+    try:
+        loopback = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = args.host == "localhost"
+    if not loopback and not token:
+        token = secrets.token_urlsafe(24)
+        print(f"consilience: listening beyond this machine; write endpoints need: Authorization: Bearer {token}",
+              file=sys.stderr)  # fmt: skip
+    app = create_app(args.db, token=token, allow_private=args.allow_private)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", server_header=False)
     return EXIT_OK
 
 

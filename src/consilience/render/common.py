@@ -34,3 +34,20 @@ def notable_single_source(item: StoryComparison, limit: int) -> list[Fact]:
     single = [f for f in item.facts if f.status == FactStatus.SINGLE_SOURCE]
     single.sort(key=lambda f: (f.kind == "statement", min(m.sentence for m in f.mentions)))
     return single[:limit]
+
+
+def coverage_matrix(item: StoryComparison) -> dict[str, object]:
+    """Which source states which fact: ``{"sources": [...], "facts": [...], "rows": [{"fact", "status", "cells"}]}``.
+
+    ``cells`` has one entry per source, in ``sources`` order: the sentence
+    index where that source states the fact, or None when it omits it.
+    """
+    sources = list(item.story.articles)
+    rows = []
+    for fact in item.facts:
+        where: dict[str, int] = {}
+        for mention in fact.mentions:
+            where.setdefault(mention.article, mention.sentence)
+        rows.append({"fact": fact.id, "status": fact.status.value, "text": fact.text,
+                     "cells": [where.get(source) for source in sources]})  # fmt: skip
+    return {"sources": sources, "rows": rows}

@@ -1,0 +1,7 @@
+"""The web app and HTTP API over a store (``consilience serve``; needs ``pip install -e ".[web]"``)."""
+
+from __future__ import annotations
+
+from .app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,160 @@
+"""The HTTP API and pages (FastAPI TestClient), including bad input and hostile articles."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web app needs the [web] extra")
+from fastapi.testclient import TestClient
+
+from consilience.web import create_app
+from consilience.web.app import MAX_REQUEST_BYTES, safe_url
+
+from .conftest import EXAMPLES
+
+HOSTILE = {
+    "id": "hostile-1",
+    "title": "<script>window.pwned = 1; alert('title')</script>Quake report",
+    "text": "An earthquake of magnitude 5.6 struck Qeshm island on Sunday, officials said. "
+    "<img src=x onerror=\"window.pwned=2\"> <a href=\"javascript:alert(3)\">click</a> "
+    "Five people were hurt in the quake, the state television said.",
+    "url": "javascript:alert(4)",
+    "outlet": "<b>Evil</b> Times",
+}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    from consilience.incremental import Ingestor, IngestReport
+    from consilience.ingest import SourceReader
+    from consilience.store import open_store
+
+    db = str(tmp_path_factory.mktemp("web") / "web.db")
+    hostile = tmp_path_factory.mktemp("hostile") / "hostile.jsonl"
+    hostile.write_text(json.dumps(HOSTILE) + "\n")
+    with open_store(db) as store, store.writer():
+        sources = [str(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl"), str(EXAMPLES / "ecbplus-qeshm-earthquake.jsonl"), str(hostile)]
+        Ingestor(store).ingest_sources(sources, SourceReader(), IngestReport())
+    return TestClient(create_app(db, token="sesame"), raise_server_exceptions=False)
+
+
+def heist_story(client: TestClient) -> str:
+    stories = client.get("/api/stories").json()["stories"]
+    return next(s["id"] for s in stories if any(a.startswith("ecb-24") for a in s["articles"]) and s["size"] >= 5)
+
+
+def test_openapi_and_health(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/health", "/api/stories", "/api/stories/{story_id}", "/api/search", "/api/ingest", "/api/compare"):
+        assert path in spec["paths"]
+    health = client.get("/api/health").json()
+    assert health["status"] == "ok" and health["articles"] == 21
+
+
+def test_story_list_and_filters(client: TestClient) -> None:
+    stories = client.get("/api/stories").json()["stories"]
+    assert sum(s["size"] for s in stories) == 21
+    quake = client.get("/api/stories", params={"entity": "Qeshm"}).json()["stories"]
+    assert quake and all(any(a.startswith(("ecb-20", "hostile")) for a in s["articles"]) for s in quake)
+    assert client.get("/api/stories", params={"sort": "bogus"}).status_code == 422
+    assert client.get("/api/stories", params={"limit": 0}).status_code == 422
+    page = client.get("/")
+    assert page.status_code == 200 and f'href="/stories/{stories[0]["id"]}"' in page.text
+
+
+def test_story_detail_has_conflict_brief_timeline_and_coverage(client: TestClient) -> None:
+    story = heist_story(client)
+    data = client.get(f"/api/stories/{story}").json()["stories"][0]
+    conflicts = [f for f in data["facts"] if f["status"] == "conflict"]
+    assert conflicts and len(conflicts[0]["sources"]) >= 2
+    assert data["brief"] and data["coverage"]["sources"] == data["articles"]
+    assert len(data["coverage"]["rows"]) == len(data["facts"])
+    page = client.get(f"/stories/{story}").text
+    assert "conflict-toggle" in page and 'class="sentence"' in page and "Coverage" in page
+
+
+def test_article_page_highlights_the_sentences_behind_a_fact(client: TestClient) -> None:
+    story = heist_story(client)
+    fact = next(f for f in client.get(f"/api/stories/{story}").json()["stories"][0]["facts"] if f["status"] == "conflict")
+    mention = fact["mentions"][0]
+    page = client.get(f"/articles/{mention['article']}", params={"story": story, "fact": fact["id"]}).text
+    marked = re.findall(r'<mark class="evidence">(.*?)</mark>', page, flags=re.S)
+    assert marked and mention["text"][:30] in marked[0]
+    assert client.get("/api/articles/ecb-24_1ecb").json()["story"]
+
+
+def test_search_endpoint(client: TestClient) -> None:
+    hits = client.get("/api/search", params={"q": "Harry Winston"}).json()["hits"]
+    assert hits and all(h["article"].startswith("ecb-24") for h in hits)
+    assert client.get("/api/search").status_code == 422
+
+
+def test_unknown_story_and_article(client: TestClient) -> None:
+    assert client.get("/api/stories/s999").status_code == 404
+    assert client.get("/api/stories/s999").json() == {"detail": "no story 's999'"}
+    page = client.get("/stories/s999")
+    assert page.status_code == 404 and "no story" in page.text and "Traceback" not in page.text
+    assert client.get("/api/articles/nope").status_code == 404
+
+
+def test_writes_need_the_token_and_validate(client: TestClient) -> None:
+    article = {"articles": [{"id": "new-1", "title": "Bridge closed", "text": "The harbour bridge closed on Monday for repairs."}]}
+    assert client.post("/api/ingest", json=article).status_code == 401
+    ok = client.post("/api/ingest", json=article, headers={"Authorization": "Bearer sesame"})
+    assert ok.status_code == 200 and ok.json()["added"] == 1
+    bad = client.post("/api/ingest", content=b"{not json", headers={"Authorization": "Bearer sesame", "Content-Type": "application/json"})
+    assert bad.status_code == 422 and "Traceback" not in bad.text
+    empty = client.post("/api/ingest", json={"articles": [{"id": "x"}]}, headers={"Authorization": "Bearer sesame"})
+    assert empty.status_code == 422
+    private = client.post("/api/ingest", json={"urls": ["http://127.0.0.1:9/feed"]}, headers={"Authorization": "Bearer sesame"})
+    assert private.status_code == 200 and "loopback" in " ".join(private.json()["failed"])
+
+
+def test_oversized_requests_are_refused(client: TestClient) -> None:
+    big = "x" * (MAX_REQUEST_BYTES + 10)
+    response = client.post("/api/compare", content=json.dumps({"articles": [{"text": big}, {"text": big}]}),
+                           headers={"Content-Type": "application/json"})  # fmt: skip
+    assert response.status_code == 413
+    upload = client.post("/compare", files={"file": ("big.txt", big.encode(), "text/plain")})
+    assert upload.status_code == 413
+
+
+def test_compare_api_and_page_give_the_cli_report(client: TestClient, seed_paths: list[Path]) -> None:
+    texts = [p.read_text(encoding="utf-8") for p in seed_paths]
+    api = client.post("/api/compare", json={"articles": [{"id": p.name, "text": t} for p, t in zip(seed_paths, texts, strict=True)]})
+    assert api.status_code == 200
+    story = api.json()["stories"][0]
+    assert sum(f["status"] == "corroborated" for f in story["facts"]) >= 5 and story["event_date"] == "2023-02-22"
+    page = client.post("/compare", data={"text": texts})
+    assert page.status_code == 200 and "corroborated" in page.text and "2023-02-22" in page.text
+    one = client.post("/compare", data={"text": [texts[0]]})
+    assert one.status_code == 422 and "at least two" in one.text
+    assert client.post("/api/compare", json={"articles": [{"text": "only one"}]}).status_code == 422
+
+
+def test_hostile_article_is_escaped_everywhere(client: TestClient) -> None:
+    story = client.get("/api/articles/hostile-1").json()["story"]
+    for path in ("/", f"/stories/{story}", "/articles/hostile-1"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "<script>window.pwned" not in page.text and "<img src=x" not in page.text
+        assert 'href="javascript:' not in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "&lt;script&gt;" in client.get("/articles/hostile-1").text
+    assert safe_url("javascript:alert(1)") is None and safe_url(" JAVASCRIPT:alert(1)") is None
+    assert safe_url("https://example.org/a") == "https://example.org/a"
+
+
+def test_internal_errors_show_no_trace(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from consilience.store.base import Store
+
+    def broken(self: Store) -> int:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(Store, "count_articles", broken)
+    response = client.get("/api/health")
+    assert response.status_code == 500 and "secret" not in response.text and "Traceback" not in response.text
