@@ -12,7 +12,7 @@ pytest.importorskip("fastapi", reason="the web app needs the [web] extra")
 from fastapi.testclient import TestClient
 
 from consilience.web import create_app
-from consilience.web.app import MAX_REQUEST_BYTES, safe_url
+from consilience.web.app import MAX_REQUEST_BYTES, safe_url, write_token
 
 from .conftest import EXAMPLES
 
@@ -158,3 +158,12 @@ def test_internal_errors_show_no_trace(client: TestClient, monkeypatch: pytest.M
     monkeypatch.setattr(Store, "count_articles", broken)
     response = client.get("/api/health")
     assert response.status_code == 500 and "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_writes_need_a_token_beyond_loopback() -> None:
+    assert write_token("127.0.0.1", None) == (None, False)
+    assert write_token("::1", None) == (None, False)
+    assert write_token("localhost", None) == (None, False)
+    token, made_up = write_token("0.0.0.0", None)
+    assert token and made_up
+    assert write_token("0.0.0.0", "given") == ("given", False)

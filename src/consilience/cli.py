@@ -376,23 +376,16 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import ipaddress
     import os
-    import secrets
 
     try:
         import uvicorn
 
-        from .web import create_app
+        from .web import create_app, write_token
     except ImportError as error:
         raise ConsilienceError(f"the web app needs {error.name}: pip install 'consilience[web]'") from None
-    token = args.token or os.environ.get("CONSILIENCE_TOKEN")
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not loopback and not token:
-        token = secrets.token_urlsafe(24)
+    token, made_up = write_token(args.host, args.token or os.environ.get("CONSILIENCE_TOKEN"))
+    if made_up:
         print(f"consilience: listening beyond this machine; write endpoints need: Authorization: Bearer {token}",
               file=sys.stderr)  # fmt: skip
     app = create_app(args.db, token=token, allow_private=args.allow_private)

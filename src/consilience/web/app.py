@@ -11,7 +11,9 @@ an article carrying ``<script>`` or a ``javascript:`` link runs nothing.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -352,6 +354,20 @@ def _highlight(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]
         position = end
     pieces.append((text[position:], False))
     return [p for p in pieces if p[0]]
+
+
+def write_token(host: str, given: str | None) -> tuple[str | None, bool]:
+    """The token write endpoints need: ``given``; else none on loopback; else a new random one.
+
+    Returns ``(token, made_up)``; ``made_up`` is True when the caller must show the new token.
+    """
+    if given:
+        return given, False
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    return (None, False) if loopback else (secrets.token_urlsafe(24), True)
 
 
 def safe_url(url: str | None) -> str | None:
