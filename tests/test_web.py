@@ -167,3 +167,15 @@ def test_writes_need_a_token_beyond_loopback() -> None:
     token, made_up = write_token("0.0.0.0", None)
     assert token and made_up
     assert write_token("0.0.0.0", "given") == ("given", False)
+
+
+def test_a_busy_or_broken_store_is_a_clear_503(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from consilience.store import StoreError
+    from consilience.store.base import Store
+
+    def busy(self: Store) -> int:
+        raise StoreError("web.db: another process is ingesting into this store; try again when it ends")
+
+    monkeypatch.setattr(Store, "count_articles", busy)
+    response = client.get("/api/health")
+    assert response.status_code == 503 and "another process is ingesting" in response.json()["detail"]

@@ -112,6 +112,13 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
             response.headers.setdefault(key, value)
         return response
 
+    @app.exception_handler(ConsilienceError)
+    async def user_error(request: Request, error: ConsilienceError) -> JSONResponse:
+        from ..store import StoreError
+
+        # the store busy or unreachable is the server's state (503); anything else is about the request (422)
+        return JSONResponse({"detail": str(error)}, status_code=503 if isinstance(error, StoreError) else 422)
+
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception) -> JSONResponse:
         log.exception("error serving %s", request.url.path)
