@@ -11,6 +11,7 @@ without a recorded reason.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from array import array
 from collections.abc import Callable, Iterator
@@ -127,6 +128,11 @@ def clean_text(raw: str, settings: Settings = DEFAULT_SETTINGS) -> CleanResult:
         current = "".join(pieces)
         origin = new_origin
     return CleanResult(current, _final_edits(raw, current, origin, reasons))
+
+
+def content_hash(text: str) -> str:
+    """Identity of a cleaned text, blind to whitespace and case: equal hashes are copies of one text."""
+    return hashlib.sha1(" ".join(text.split()).casefold().encode()).hexdigest()
 
 
 def clean_article(article: Article, settings: Settings = DEFAULT_SETTINGS) -> Article:

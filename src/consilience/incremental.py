@@ -15,7 +15,6 @@ they run when a story is shown (:func:`compare_stored_story`) and are cached.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
-from .clean import clean_article
+from .clean import clean_article, content_hash
 from .cluster import ClusterEvent, StoryState, StreamClusterer, publication_order
 from .cluster.signals import ArticleSignals
 from .embed import Embedder
@@ -59,11 +58,6 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``consilience ingest --json``."""
         return to_plain(self) | {"articles_per_second": round(self.added / self.seconds, 1) if self.seconds else None}
-
-
-def content_hash(text: str) -> str:
-    """Identity of a cleaned text, blind to whitespace and case."""
-    return hashlib.sha1(" ".join(text.split()).casefold().encode()).hexdigest()
 
 
 class Ingestor:

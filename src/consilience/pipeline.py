@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Sequence
 
 from .annotate import annotate_articles
-from .clean import clean_article
+from .clean import clean_article, content_hash
 from .cluster import cluster_articles
 from .compare import compare_story
 from .embed import Embedder, get_embedder
@@ -73,7 +72,7 @@ def mark_duplicates(articles: list[Article], warnings: list[str]) -> None:
     """Exact copies (same cleaned text) point to their first occurrence."""
     first: dict[str, str] = {}
     for article in articles:
-        digest = hashlib.sha1(" ".join(article.text.split()).casefold().encode()).hexdigest()
+        digest = content_hash(article.text)
         if digest in first:
             article.duplicate_of = first[digest]
             warnings.append(f"{article.id}: same text as {first[digest]}, counted once")
