@@ -113,14 +113,17 @@ class Store:
         self._in_transaction = False
 
     # -- backend hooks ----------------------------------------------------------------------------------------
+    # both backends run on autocommit connections and open transactions explicitly
+    begin_statement = "BEGIN"
+
     def _begin(self) -> None:
-        raise NotImplementedError
+        self.connection.execute(self.begin_statement)
 
     def _commit(self) -> None:
-        self.connection.commit()
+        self.connection.execute("COMMIT")
 
     def _rollback(self) -> None:
-        self.connection.rollback()
+        self.connection.execute("ROLLBACK")
 
     def _tables(self) -> set[str]:
         raise NotImplementedError

@@ -30,15 +30,6 @@ class PostgresStore(Store):
             raise StoreError(f"{shown}: cannot connect to PostgreSQL: {reason}") from None
         super().__init__(connection, shown)
 
-    def _begin(self) -> None:
-        self.connection.execute("BEGIN")
-
-    def _commit(self) -> None:
-        self.connection.execute("COMMIT")
-
-    def _rollback(self) -> None:
-        self.connection.execute("ROLLBACK")
-
     def _tables(self) -> set[str]:
         return {r[0] for r in self.rows("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
 

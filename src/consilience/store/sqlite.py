@@ -8,7 +8,6 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 from .base import SearchHit, Store, StoreError
 from .schema import Dialect
@@ -18,6 +17,7 @@ class SQLiteStore(Store):
     """A store in one SQLite file (``:memory:`` for a throwaway one)."""
 
     dialect: Dialect = "sqlite"
+    begin_statement = "BEGIN IMMEDIATE"  # take the write lock at once, not at the first write
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         location = str(path)
@@ -38,16 +38,6 @@ class SQLiteStore(Store):
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         super().__init__(connection, location)
-        self._lock_file: IO[bytes] | None = None
-
-    def _begin(self) -> None:
-        self.connection.execute("BEGIN IMMEDIATE")
-
-    def _commit(self) -> None:
-        self.connection.execute("COMMIT")
-
-    def _rollback(self) -> None:
-        self.connection.execute("ROLLBACK")
 
     def _tables(self) -> set[str]:
         try:
