@@ -85,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true")
     serve = commands.add_parser("serve", help="the web app and HTTP API over the store")
     _db_argument(serve)
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--token", help="token for write endpoints (default: $CONSILIENCE_TOKEN; one is made up "
                        "and printed when listening beyond loopback without one)")  # fmt: skip
@@ -93,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write every stored article with its story")
     _db_argument(export)
     export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
-    export.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: standard output; parquet needs a FILE)")
+    export.add_argument(
+        "--output", "-o", metavar="FILE", help="write to FILE (default: standard output; parquet needs a FILE)"
+    )
     evaluate = commands.add_parser("evaluate", help="measure consilience on a labelled dataset")
     evaluations = evaluate.add_subparsers(dest="evaluation", required=True, metavar="WHAT")
     clustering = evaluations.add_parser(
@@ -111,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--shuffle-undated", type=int, metavar="SEED", help="feed undated articles in a shuffled order, not file order"
     )
     clustering.add_argument("--json", action="store_true", help="print the results as JSON")
+    comparison = evaluations.add_parser(
+        "comparison", help="precision and recall of conflicts, updates and corroborations against a gold set"
+    )
+    comparison.add_argument("gold", metavar="GOLD.json", help="gold set (format: docs/annotation-guidelines.md)")
+    comparison.add_argument(
+        "datasets", nargs="+", metavar="DATASET.jsonl", help="the labelled files its stories are in"
+    )
+    comparison.add_argument("--json", action="store_true", help="print the results as JSON")
+    comparison.add_argument("--verbose", "-v", action="store_true", help="list false and missed conflicts")
     return parser
 
 
@@ -121,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "compare":
             return _compare(args)
         if args.command == "evaluate":
-            return _evaluate_clustering(args)
+            return _evaluate_clustering(args) if args.evaluation == "clustering" else _evaluate_comparison(args)
         if args.command == "stories":
             return _stories(args) if args.paths else _stored_stories(args)
         commands = {"ingest": _ingest, "watch": _watch, "show": _show, "search": _search, "export": _export,
@@ -224,6 +237,7 @@ def _open(args: argparse.Namespace, create: bool = False) -> Store:
 def _reader(args: argparse.Namespace, store: Store, conditional: bool, log: list[str]) -> SourceReader:
     from .ingest import FetchHooks, SourceReader
     from .ingest.web import Fetcher, FetchPolicy
+
     policy = FetchPolicy(timeout=args.timeout, retries=args.retries, per_host_interval=args.rate,
                          allow_private=args.allow_private, allow_loopback=args.allow_private,
                          obey_robots=not args.ignore_robots)  # fmt: skip
@@ -526,6 +540,58 @@ def _evaluate_clustering(args: argparse.Namespace) -> int:
             f"{r.articles_per_second:.0f}", f"{r.peak_rss_mb:.0f}", r.setting,
         )  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 160).print(table)
+    return EXIT_OK
+
+
+def _evaluate_comparison(args: argparse.Namespace) -> int:
+    from .evaluate.comparison import evaluate_comparison, load_gold
+    from .evaluate.datasets import load_labelled
+
+    gold = load_gold(args.gold)
+    datasets = [load_labelled(path) for path in args.datasets]
+    print(f"{args.gold}: {len(gold)} gold stories", file=sys.stderr)
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task("comparing gold stories", total=len(gold))
+        scores = evaluate_comparison(gold, datasets, on_story=lambda *_: progress.advance(task))
+    if args.json:
+        json.dump({"gold": args.gold, "datasets": args.datasets, **scores.to_dict()}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{Path(args.gold).name}: {scores.stories} stories, {scores.articles} articles")
+    for column in ("label", "gold", "predicted", "precision", "recall"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    table.add_row(
+        "conflict",
+        str(scores.gold_conflicts),
+        str(scores.predicted_conflicts),
+        f"{scores.conflict_precision:.3f}",
+        f"{scores.conflict_recall:.3f}",
+    )
+    table.add_row(
+        "updated",
+        str(scores.gold_updates),
+        str(scores.predicted_updates),
+        f"{scores.update_precision:.3f}",
+        f"{scores.update_recall:.3f}",
+    )
+    table.add_row("corroborated", str(scores.gold_corroborated), "", "", f"{scores.corroboration_recall:.3f}")
+    table.add_row("traps (false conflicts)", str(scores.gold_traps), str(scores.traps_hit), "", "")  # fmt: skip
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    console.print(table)
+    console.print(f"annotation {scores.seconds_annotate:.1f} s, comparison {scores.seconds_compare:.1f} s")
+    if args.verbose:
+        for title, lines in (("false conflicts", scores.false_conflicts), ("missed conflicts", scores.missed_conflicts),
+                             ("traps hit", scores.traps),
+                             ("missed corroborations", scores.missed_corroborations)):  # fmt: skip
+            if lines:
+                console.print(f"[bold]{title}[/]", highlight=False)
+                for line in lines:
+                    console.print(f"  {line}", highlight=False, markup=False)
     return EXIT_OK
 
 

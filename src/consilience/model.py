@@ -16,6 +16,10 @@ from enum import Enum, StrEnum
 from typing import Any, Literal
 
 FactKind = Literal["quote", "quantity", "date", "statement"]
+# units of measurement; any other ``Quantity.unit`` is the noun a count counts
+MEASUREMENT_UNITS = frozenset(
+    {"percent", "percentage point", "km", "m", "kg", "t", "degree", "hour", "day", "week", "month", "year", "magnitude"}
+)
 
 
 class FactStatus(StrEnum):
@@ -24,6 +28,7 @@ class FactStatus(StrEnum):
     CORROBORATED = "corroborated"
     SINGLE_SOURCE = "single-source"
     CONFLICT = "conflict"
+    UPDATED = "updated"  # the value changed over time in later reports (a rising toll), not a contradiction
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class Quantity:
     currency: str | None = None
     qualifier: Literal["exact", "approx", "at-least", "at-most", "more-than", "less-than"] = "exact"
     conversion_of: int | None = None  # index (in the article's quantity list) of the figure this converts
+    slot: str | None = None  # what it counts or measures: "killed", "age", "offer", "pirate" ... (None: unknown)
+    part: bool = False  # one part of a list or a subset ("two women and one man", "15 of them"), not a total
 
     @property
     def dimension(self) -> str:
@@ -94,6 +101,15 @@ class Quantity:
         if self.currency:
             return f"money:{self.currency}"
         return self.unit or "count"
+
+    @property
+    def measure(self) -> str:
+        """The scale its amount is on: a currency, a unit of measurement, or ``count`` (of whatever noun)."""
+        if self.currency:
+            return f"money:{self.currency}"
+        if self.unit in MEASUREMENT_UNITS:
+            return self.unit
+        return "count"
 
 
 @dataclass
@@ -183,6 +199,8 @@ class Fact:
     date: str | None = None
     conflict: str | None = None  # why the sources disagree, when status is conflict
     score: float = 0.0
+    slot: str | None = None  # for a quantity fact: what is counted or measured ("killed", "magnitude", ...)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # when updated: the values in time order
 
     @property
     def articles(self) -> list[str]:

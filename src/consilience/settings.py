@@ -28,7 +28,9 @@ class Settings:
     # what embeds title + lead for clustering: "auto" (MiniLM int8 ONNX, else hashing), "minilm", or
     # "minilm-static" (static vectors distilled from MiniLM: ~50x faster, quality cost in docs/benchmarks.md)
     cluster_embedder: str = "auto"
-    cluster_lead_chars: int = 150  # title + this much of the body is what the embedders read (150 vs 300: docs/benchmarks.md)
+    cluster_lead_chars: int = (
+        150  # title + this much of the body is what the embedders read (150 vs 300: docs/benchmarks.md)
+    )
     cluster_candidates: int = 20  # nearest active stories scored by the pair model per article
     cluster_archive_candidates: int = 3  # retired stories scored too, to reopen one a late article matches
     cluster_merge_checks: int = 3  # runner-up stories checked for a merge after a join
@@ -47,7 +49,9 @@ class Settings:
     fact_group_mean: float = 0.62  # mean score between two groups before they merge (no chaining)
     conflict_similarity: float = 0.65  # conflicts need at least this sentence similarity
     speaker_conflict_similarity: float = 0.8  # the same quote given to two different people
-    quantity_tolerance: float = 0.06  # relative difference still read as rounding
+    quantity_tolerance: float = 0.02  # relative difference always read as rounding (besides the last digit's)
+    # figures of one slot in different sentences clash only when the sentences are this similar (same subject):
+    slot_conflict_similarity: float = 0.45
     brief_lines: int = 10
 
 

@@ -19,6 +19,7 @@ from .language import detect_language
 from .nlp import chunk_text, load_pipeline
 from .quantities import extract_quantities
 from .quotes import extract_quotes
+from .slots import assign_slots
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -78,6 +79,7 @@ def _annotate_rules(article: Article, settings: Settings) -> None:
         sentence = article.sentence_at(quote.start)
         quote.sentence = sentence.index if sentence else 0
     article.quantities = extract_quantities(article.text, article.sentences)
+    assign_slots(article.text, article.quantities, article.entities)
     article.dates = extract_dates(article.text, article.sentences)
     if article.published is not None:
         reference: dt.date | None = article.published.date()

@@ -24,7 +24,7 @@ _SCALES = {
 _PREFIX_CURRENCIES = {
     "us$": "USD", "u.s.$": "USD", "$us": "USD", "$": "USD", "s$": "SGD", "hk$": "HKD", "a$": "AUD", "au$": "AUD", "c$": "CAD",
     "ca$": "CAD", "nz$": "NZD", "nt$": "TWD", "r$": "BRL", "€": "EUR", "e": "EUR", "£": "GBP", "¥": "JPY",
-    "₹": "INR", "₽": "RUB", "rmb": "CNY", "usd": "USD", "eur": "EUR", "gbp": "GBP", "cny": "CNY",
+    "₹": "INR", "₽": "RUB", "rmb": "CNY", "euro": "EUR", "usd": "USD", "eur": "EUR", "gbp": "GBP", "cny": "CNY",
 }  # fmt: skip
 _SUFFIX_CURRENCIES = {
     "us dollars": "USD", "u.s. dollars": "USD", "dollars": "USD", "dollar": "USD", "euros": "EUR", "euro": "EUR",
@@ -49,10 +49,16 @@ _QUALIFIERS = [
     (re.compile(r"(nearly|almost|about|around|some|roughly|approximately|an estimated|estimated|close to)\s+$", re.I), "approx"),
 ]  # fmt: skip
 
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_WORD_NUM = "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True))
+# "20,000", and "20, 000" as tokenised text writes it
+_NUM = r"\d{1,3}(?:,\s?\d{3}(?!\d))+(?:\.\d+)?|\d+(?:\.\d+)?"
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_UNITS_WORDS = "one|two|three|four|five|six|seven|eight|nine"
+_WORD_NUM = rf"(?:{_TENS})[\s-]+(?:{_UNITS_WORDS})|" + "|".join(
+    sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True)
+)
 _CUR_PREFIX = (
-    r"(?:US|U\.S\.|S|HK|A|AU|C|CA|NZ|NT|R)\s?\$|\$\s?US(?=\s?\d)|\$|€|£|¥|₹|₽|\b(?:USD|EUR|GBP|CNY|RMB)\s?|\be(?=\d)"
+    r"(?<![A-Za-z])(?:(?:US|U\.S\.|S|HK|NZ|NT)\s?\$|(?:A|AU|C|CA|R)\$)|\$\s?US(?=\s?\d)|\$|€|£|¥|₹|₽|\b(?:USD|EUR|GBP|CNY|RMB)\s?|\be(?=\d)|"
+    r"\beuro\s?(?=\d)"
 )
 _SCALE = r"thousand|million|billion|trillion|mln|bln|mn|bn|tn|[kmb](?![a-z])"
 _SUFFIX = "|".join(sorted((re.escape(w) for w in [*_SUFFIX_CURRENCIES, *_UNITS]), key=len, reverse=True))
@@ -61,13 +67,15 @@ _QUANTITY = re.compile(
     rf"(?:\s?-?\s?(?P<scale>{_SCALE})\b)?(?:\s?-?\s?(?P<suffix>{_SUFFIX})(?![a-z]))?",
     re.I,
 )
+_QUAKE_AFTER = re.compile(r"^[\s-]*(?:[a-z]+\s+)?(?:earthquake|quake|tremor|temblor|aftershock)s?\b", re.I)
 _MAGNITUDE_BEFORE = re.compile(r"magnitude(?: of)?[\s-]*$", re.I)
 _MONTHS = r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?"
 _DATE_BEFORE = re.compile(rf"\b({_MONTHS})\.?\s*$", re.I)
 _DATE_AFTER = re.compile(
     rf"^(st|nd|rd|th)?\s*(of\s+)?({_MONTHS})\b|^(st|nd|rd|th)\b|^:\d\d|^\s*(a\.m\.|p\.m\.|am\b|pm\b|gmt\b)", re.I
 )
-_COUNT_NOUN = re.compile(r"^\s+(?:[a-z]+\s+)?([a-z]{3,})\b")
+_COUNT_NOUN = re.compile(r"^\s+([a-z]+)(?:\s+([a-z]{3,}))?\b")
+_RANGE_AFTER = re.compile(rf"^\s*(?:or|to|-|–)\s*(?:\d|(?:{'|'.join(_NUMBER_WORDS)})\b)", re.I)
 _STOP_NOUNS = {"and", "the", "of", "to", "in", "on", "or", "for", "with", "from", "at", "by", "as", "that", "is", "was",
                "were", "are", "have", "has", "had", "a", "an", "per"}  # fmt: skip
 
@@ -91,7 +99,7 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
     scale_word = (match.group("scale") or "").lower()
     suffix = (match.group("suffix") or "").lower()
     is_word = not raw_number[0].isdigit()
-    amount = float(_NUMBER_WORDS[raw_number.lower()]) if is_word else float(raw_number.replace(",", ""))
+    amount = _word_amount(raw_number) if is_word else float(re.sub(r"[,\s]", "", raw_number))
     start, end = match.start(), match.end()
     while start < end and text[start].isspace():
         start += 1
@@ -119,17 +127,27 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
         unit, factor = _UNITS[suffix]
         amount *= factor
     if unit is None and currency is None:
-        if _MAGNITUDE_BEFORE.search(before) or re.match(r"^[\s-]*magnitude", after, re.I):
+        if (
+            _MAGNITUDE_BEFORE.search(before)
+            or re.match(r"^[\s-]*magnitude", after, re.I)
+            or (amount < 10 and "." in raw_number and _QUAKE_AFTER.match(after))
+        ):
             unit = "magnitude"
         else:
-            noun = _COUNT_NOUN.match(after)
-            if noun and noun.group(1).lower() not in _STOP_NOUNS:
-                unit = noun.group(1).lower()
-            elif is_word:
-                return None  # "one" without a counted noun is rarely a figure
+            noun = _counted_noun(after)
+            if noun:
+                unit = noun
+            elif is_word and not re.match(r"^\s*-\s*years?\s*-\s*old\b", after, re.I):
+                return None  # "one" without a counted noun is rarely a figure (but "sixty-year-old" is an age)
     if is_word and re.search(r"\b(the|these|those|both|all)\s+$", before, re.I):
         return None  # "the two countries" refers back, it does not count
+    if _RANGE_AFTER.match(after):
+        return None  # "three or four robbers", "10 to 12": the upper end is read with the noun, as approximate
     qualifier = "exact"
+    if re.search(
+        r"\d\s*(?:or|to|-|–)\s*$|\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:or|to)\s+$", before, re.I
+    ):
+        qualifier = "approx"
     for pattern, name in _QUALIFIERS:
         if pattern.search(before):
             qualifier = name
@@ -145,6 +163,29 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
         currency=currency,
         qualifier=qualifier,  # type: ignore[arg-type]
     )
+
+
+def _counted_noun(after: str) -> str | None:
+    """The noun a bare number counts: "four robbers burst" -> robbers, "three bank workers" -> workers."""
+    match = _COUNT_NOUN.match(after.lower())
+    if not match:
+        return None
+    first, second = match.group(1), match.group(2)
+    if len(first) >= 3 and first.endswith("s") and first not in _STOP_NOUNS:
+        return first
+    if second and second not in _STOP_NOUNS and first not in _STOP_NOUNS:
+        return second
+    if len(first) >= 3 and first not in _STOP_NOUNS:
+        return first
+    return None
+
+
+def _word_amount(words: str) -> float:
+    """ "twenty-three" -> 23.0, "dozen" -> 12.0."""
+    parts = re.split(r"[\s-]+", words.lower())
+    if len(parts) == 2 and parts[0] in _NUMBER_WORDS and parts[1] in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[parts[0]] + _NUMBER_WORDS[parts[1]])
+    return float(_NUMBER_WORDS[" ".join(parts)])
 
 
 def _is_conversion(text: str, previous: Quantity, current: Quantity) -> bool:

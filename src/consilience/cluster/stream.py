@@ -138,7 +138,9 @@ class StreamClusterer:
         archive: StoryArchive | None = None,
     ) -> None:
         self.settings = settings
-        self.extractor = SignalExtractor(embedder or get_embedder(settings.cluster_embedder), settings.cluster_lead_chars)
+        self.extractor = SignalExtractor(
+            embedder or get_embedder(settings.cluster_embedder), settings.cluster_lead_chars
+        )
         self.multilingual = get_multilingual_embedder() if multilingual == "auto" else multilingual
         self.model = model or PairModel.load()
         self.archive: StoryArchive = (

@@ -8,6 +8,7 @@ STATUS_LABEL = {
     FactStatus.CORROBORATED: "corroborated",
     FactStatus.SINGLE_SOURCE: "single source",
     FactStatus.CONFLICT: "CONFLICT",
+    FactStatus.UPDATED: "updated",
 }
 
 

@@ -9,7 +9,12 @@ from rich.table import Table
 from ..model import Comparison, FactStatus
 from .common import STATUS_LABEL, cite, counts, notable_single_source, source_numbers
 
-_STYLE = {FactStatus.CORROBORATED: "green", FactStatus.SINGLE_SOURCE: "yellow", FactStatus.CONFLICT: "bold red"}
+_STYLE = {
+    FactStatus.CORROBORATED: "green",
+    FactStatus.SINGLE_SOURCE: "yellow",
+    FactStatus.CONFLICT: "bold red",
+    FactStatus.UPDATED: "cyan",
+}
 
 
 def print_report(comparison: Comparison, console: Console | None = None, single_source_limit: int = 8) -> None:

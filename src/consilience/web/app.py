@@ -134,7 +134,9 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
             return
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):
-            raise HTTPException(status_code=401, detail="this server needs a token for writes: Authorization: Bearer TOKEN")
+            raise HTTPException(
+                status_code=401, detail="this server needs a token for writes: Authorization: Bearer TOKEN"
+            )
 
     def story_or_404(story_id: str) -> Comparison:
         from ..incremental import compare_stored_story
@@ -186,7 +188,9 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
                 "language": article.language, "story": story}  # fmt: skip
 
     @app.get("/api/search", tags=["api"])
-    def search(q: str = Query(..., min_length=1, max_length=500), limit: int = Query(20, ge=1, le=200)) -> dict[str, Any]:
+    def search(
+        q: str = Query(..., min_length=1, max_length=500), limit: int = Query(20, ge=1, le=200)
+    ) -> dict[str, Any]:
         """Full-text search of the stored articles (every word required)."""
         with store() as opened:
             return {"query": q, "hits": [vars(h) for h in opened.search(q, limit)]}
@@ -224,7 +228,9 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         records = payload.get("articles")
         if not isinstance(records, list) or len(records) < 2:
             raise HTTPException(status_code=422, detail='give "articles": a list of 2 or more objects with a text')
-        return to_json(_compare([_article(r, f"article {n}") for n, r in enumerate(records, 1)]), include_cleaning=False)
+        return to_json(
+            _compare([_article(r, f"article {n}") for n, r in enumerate(records, 1)]), include_cleaning=False
+        )
 
     # -- pages ------------------------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -242,7 +248,9 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         return templates.TemplateResponse(request, "story.html", _story_context(comparison))
 
     @app.get("/articles/{article_id:path}", response_class=HTMLResponse, include_in_schema=False)
-    def article_page(request: Request, article_id: str, story: str | None = None, fact: str | None = None) -> HTMLResponse:
+    def article_page(
+        request: Request, article_id: str, story: str | None = None, fact: str | None = None
+    ) -> HTMLResponse:
         with store() as opened:
             found = opened.articles([article_id])
             story_id = story or opened.value("SELECT story_id FROM articles WHERE id = ?", (article_id,))
@@ -253,7 +261,9 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         chosen = None
         if fact and story_id:
             comparison = story_or_404(story_id)
-            article = comparison.article(article_id) if any(a.id == article_id for a in comparison.articles) else article
+            article = (
+                comparison.article(article_id) if any(a.id == article_id for a in comparison.articles) else article
+            )
             chosen = next((f for f in comparison.stories[0].facts if f.id == fact), None)
             if chosen is not None:
                 spans = sorted((m.start, m.end) for m in chosen.mentions if m.article == article_id)
@@ -279,7 +289,9 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
                     try:
                         texts.append(decode_bytes(data, getattr(upload, "filename", "upload")))
                     except InputError as error:
-                        return templates.TemplateResponse(request, "compare.html", {"texts": texts, "error": str(error)}, status_code=422)
+                        return templates.TemplateResponse(
+                            request, "compare.html", {"texts": texts, "error": str(error)}, status_code=422
+                        )
         if len(texts) < 2:
             return templates.TemplateResponse(request, "compare.html", {"texts": texts + [""] * (2 - len(texts)),
                                               "error": "paste or upload at least two articles"}, status_code=422)  # fmt: skip
@@ -290,8 +302,12 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
 
         articles = [read_text(text, f"article {n}", article_id=f"article-{n}") for n, text in enumerate(texts, 1)]
         comparison = _compare(articles)
-        contexts = [_story_context(Comparison(comparison.articles, [item], comparison.warnings)) for item in comparison.stories]
-        return templates.TemplateResponse(request, "compared.html", {"reports": contexts, "warnings": comparison.warnings})
+        contexts = [
+            _story_context(Comparison(comparison.articles, [item], comparison.warnings)) for item in comparison.stories
+        ]
+        return templates.TemplateResponse(
+            request, "compared.html", {"reports": contexts, "warnings": comparison.warnings}
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:

@@ -13,17 +13,16 @@ rounding are not conflicts.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from .annotate.dates import EVENT_RELATIVE_KINDS, parse_spec, resolve_dates
-from .annotate.entities import merge_entities, resolve_speaker
-from .embed import Embedder, get_embedder
-from .model import (
+from ..annotate.dates import resolve_dates
+from ..annotate.entities import merge_entities, resolve_speaker
+from ..annotate.slots import ROLES
+from ..embed import Embedder, get_embedder
+from ..model import (
     Article,
     BriefLine,
     Entity,
@@ -35,27 +34,9 @@ from .model import (
     StoryComparison,
     TimelineEntry,
 )
-from .settings import DEFAULT_SETTINGS, Settings
-
-_STOPWORDS = frozenset({
-    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "that",
-    "this", "these", "those", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "will",
-    "would", "can", "could", "should", "may", "might", "also", "its", "their", "his", "her", "our", "your", "they",
-    "them", "he", "she", "it", "we", "i", "you", "which", "who", "whom", "what", "when", "where", "while", "than",
-    "then", "there", "here", "about", "into", "over", "after", "before", "during", "said", "says", "say",
-    "according", "told", "more", "most", "very", "such", "other", "all", "any", "some", "two", "both", "each",
-    "between",
-})  # fmt: skip
-
-
-@dataclass
-class _Claim:
-    article: Article
-    sentence: int
-    text: str
-    start: int
-    end: int
-    words: set[str]
+from ..settings import DEFAULT_SETTINGS, Settings
+from .claims import Claim, compatible, content_words, is_strong, other_time, value_dict
+from .slots import slot_facts
 
 
 def compare_story(
@@ -71,6 +52,7 @@ def compare_story(
     groups, similarity = _align(claims, settings, embedder or get_embedder())
     facts = [_fact(f"{story.id}-f{n}", [claims[i] for i in group], similarity, group, entities, settings, story.event_date)
              for n, group in enumerate(groups, 1)]  # fmt: skip
+    facts += slot_facts(story.id, claims, similarity, settings, story.event_date)
     facts.sort(key=_fact_rank)
     for number, fact in enumerate(facts, 1):
         fact.id = f"{story.id}-f{number}"
@@ -123,23 +105,18 @@ def _fill_story_dates(story: Story, articles: list[Article]) -> None:
         story.event_date_evidence = "reference day of the articles (no dated event in the text)"
 
 
-def _claims(articles: list[Article]) -> list[_Claim]:
+def _claims(articles: list[Article]) -> list[Claim]:
     claims = []
     for article in articles:
         for sentence in article.sentences:
             words = content_words(sentence.text)
             if len(words) < 2:
                 continue
-            claims.append(_Claim(article, sentence.index, sentence.text, sentence.start, sentence.end, words))
+            claims.append(Claim(article, sentence.index, sentence.text, sentence.start, sentence.end, words))
     return claims
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-cased word stems (first 5 letters) of the words that carry content."""
-    return {w[:5] for w in re.findall(r"[^\W\d_]{3,}|\d+(?:[.,]\d+)?", text.lower()) if w not in _STOPWORDS}
-
-
-def _align(claims: list[_Claim], settings: Settings, embedder: Embedder) -> tuple[list[list[int]], np.ndarray]:
+def _align(claims: list[Claim], settings: Settings, embedder: Embedder) -> tuple[list[list[int]], np.ndarray]:
     """Group claims of different articles that say the same thing (union of best-match links)."""
     if not claims:
         return [], np.zeros((0, 0), dtype=np.float32)
@@ -190,7 +167,7 @@ def _align(claims: list[_Claim], settings: Settings, embedder: Embedder) -> tupl
     return list(groups.values()), similarity
 
 
-def _overlap_matrix(claims: list[_Claim]) -> np.ndarray:
+def _overlap_matrix(claims: list[Claim]) -> np.ndarray:
     """Shared content words of each pair over the smaller sentence's count."""
     size = len(claims)
     overlap = np.zeros((size, size), dtype=np.float32)
@@ -204,7 +181,7 @@ def _overlap_matrix(claims: list[_Claim]) -> np.ndarray:
 
 def _fact(
     fact_id: str,
-    claims: list[_Claim],
+    claims: list[Claim],
     similarity: np.ndarray,
     indices: list[int],
     entities: list[Entity],
@@ -215,8 +192,8 @@ def _fact(
     claims = [claims[k] for k in indices_sorted]
     indices = [indices[k] for k in indices_sorted]
     mentions: list[FactMention] = []
-    quantities: list[tuple[_Claim, Quantity]] = []
-    speakers: list[tuple[_Claim, Entity | None, str | None, bool]] = []
+    quantities: list[tuple[Claim, Quantity]] = []
+    speakers: list[tuple[Claim, Entity | None, str | None, bool]] = []
     for claim in claims:
         article = claim.article
         own = [q for q in article.quantities if q.sentence == claim.sentence and q.conversion_of is None]
@@ -246,14 +223,14 @@ def _fact(
     for mention, claim in zip(mentions, claims, strict=True):
         own = [q for c, q in quantities if c is claim]
         if own:  # the figure in the fact's slot first, then money, then other measured figures
-            best = min(own, key=lambda q: (q.dimension != main_dimension, q.currency is None, not _is_strong(q)))
-            mention.value = _value_dict(best, claim.article)
+            best = min(own, key=lambda q: (q.dimension != main_dimension, q.currency is None, not is_strong(q)))
+            mention.value = value_dict(best, claim.article)
     articles = list(dict.fromkeys(c.article.id for c in claims))
     representative = _representative(claims, similarity, indices)
     kind = "statement"
     if speakers and any(direct for _, _, _, direct in speakers):
         kind = "quote"
-    elif any(_is_strong(q) for _, q in quantities):
+    elif any(is_strong(q) for _, q in quantities):
         kind = "quantity"
     elif speakers:
         kind = "quote"
@@ -273,33 +250,8 @@ def _fact(
     )  # fmt: skip
 
 
-_WEAK_UNITS = {"hour", "day", "week", "month", "year", "degree"}
-
-
-def _is_strong(quantity: Quantity) -> bool:
-    """Money or a measured unit: figures worth comparing (not "two of them")."""
-    return bool(quantity.currency or (quantity.unit and quantity.unit not in _WEAK_UNITS))
-
-
-def _value_dict(quantity: Quantity, article: Article) -> dict[str, object]:
-    return {
-        "amount": quantity.amount,
-        "unit": quantity.unit,
-        "currency": quantity.currency,
-        "qualifier": quantity.qualifier,
-        "text": quantity.text,
-        "start": quantity.start,
-        "end": quantity.end,
-        "conversions": [
-            {"amount": q.amount, "currency": q.currency, "unit": q.unit, "text": q.text}
-            for q in article.quantities
-            if q.conversion_of is not None and article.quantities[q.conversion_of] is quantity
-        ],
-    }
-
-
-def _fact_value(quantities: list[tuple[_Claim, Quantity]]) -> dict[str, object] | None:
-    strong = [(c, q) for c, q in quantities if _is_strong(q)]
+def _fact_value(quantities: list[tuple[Claim, Quantity]]) -> dict[str, object] | None:
+    strong = [(c, q) for c, q in quantities if is_strong(q)]
     if not strong:
         return None
     dimension = Counter(q.dimension for _, q in strong).most_common(1)[0][0]
@@ -308,9 +260,9 @@ def _fact_value(quantities: list[tuple[_Claim, Quantity]]) -> dict[str, object] 
 
 
 def _conflict(
-    claims: list[_Claim],
-    quantities: list[tuple[_Claim, Quantity]],
-    speakers: list[tuple[_Claim, Entity | None, str | None, bool]],
+    claims: list[Claim],
+    quantities: list[tuple[Claim, Quantity]],
+    speakers: list[tuple[Claim, Entity | None, str | None, bool]],
     similarity: np.ndarray,
     indices: list[int],
     settings: Settings,
@@ -318,12 +270,14 @@ def _conflict(
 ) -> str | None:
     """Why two sources of this fact disagree, or None when they do not."""
     index_of = {id(c): i for c, i in zip(claims, indices, strict=True)}
-    by_slot: dict[str, list[tuple[_Claim, Quantity]]] = defaultdict(list)
+    by_slot: dict[str, list[tuple[Claim, Quantity]]] = defaultdict(list)
     for claim, quantity in quantities:
-        if _other_time(claim, event_date):
+        if other_time(claim, event_date):
             continue  # "a 6.1 quake in September": a figure about another event or period
-        if _is_strong(quantity):
-            by_slot[quantity.dimension].append((claim, quantity))
+        if quantity.slot in ROLES or quantity.part:
+            continue  # figures with an event role are set against each other story-wide (slots.py); parts never
+        if is_strong(quantity):
+            by_slot[quantity.slot or quantity.dimension].append((claim, quantity))
     for slot, values in by_slot.items():
         for a_pos, (claim_a, qa) in enumerate(values):
             for claim_b, qb in values[a_pos + 1 :]:
@@ -332,7 +286,7 @@ def _conflict(
                 if similarity[index_of[id(claim_a)], index_of[id(claim_b)]] < settings.conflict_similarity:
                     continue
                 if (
-                    _compatible(qa, qb, settings)
+                    compatible(qa, qb, settings)
                     or _has_match(claim_a, qb, values, settings)
                     or _has_match(claim_b, qa, values, settings)
                 ):
@@ -353,54 +307,12 @@ def _conflict(
     return None
 
 
-def _other_time(claim: _Claim, event_date: dt.date | None) -> bool:
-    """The sentence dates itself away from the event (another month, year or day)."""
-    for date in claim.article.dates:
-        if date.sentence != claim.sentence:
-            continue
-        spec = parse_spec(date)
-        if date.value is None:
-            if spec is None or spec.kind not in EVENT_RELATIVE_KINDS:
-                return True  # "in September", "last year" with no anchor: not the event's time
-            continue
-        if event_date is None:
-            continue
-        if date.granularity == "day" and abs((date.value - event_date).days) > 1:
-            return True
-        if date.granularity == "month" and (date.value.year, date.value.month) != (event_date.year, event_date.month):
-            return True
-        if date.granularity == "year" and date.value.year != event_date.year:
-            return True
-    return False
-
-
-def _has_match(claim: _Claim, quantity: Quantity, values: list[tuple[_Claim, Quantity]], settings: Settings) -> bool:
+def _has_match(claim: Claim, quantity: Quantity, values: list[tuple[Claim, Quantity]], settings: Settings) -> bool:
     """The article of ``claim`` also states a value compatible with ``quantity`` for this fact."""
-    return any(c.article.id == claim.article.id and _compatible(q, quantity, settings) for c, q in values)
+    return any(c.article.id == claim.article.id and compatible(q, quantity, settings) for c, q in values)
 
 
-def _compatible(a: Quantity, b: Quantity, settings: Settings) -> bool:
-    """Same value allowing rounding, approximations and open bounds ("more than 30")."""
-    if a.dimension != b.dimension:
-        return True  # different slots are never in conflict
-    low_a, high_a = _bounds(a, settings)
-    low_b, high_b = _bounds(b, settings)
-    return low_a <= high_b and low_b <= high_a
-
-
-def _bounds(quantity: Quantity, settings: Settings) -> tuple[float, float]:
-    amount = quantity.amount
-    tolerance = settings.quantity_tolerance * abs(amount)
-    if quantity.qualifier == "approx":
-        tolerance *= 2
-    if quantity.qualifier in ("more-than", "at-least"):
-        return amount - tolerance, float("inf")
-    if quantity.qualifier in ("less-than", "at-most"):
-        return float("-inf"), amount + tolerance
-    return amount - tolerance, amount + tolerance
-
-
-def _representative(claims: list[_Claim], similarity: np.ndarray, indices: list[int]) -> _Claim:
+def _representative(claims: list[Claim], similarity: np.ndarray, indices: list[int]) -> Claim:
     """The sentence closest to all the others (ties: the shorter), as the fact's wording."""
     if len(claims) == 1:
         return claims[0]
@@ -412,14 +324,19 @@ def _representative(claims: list[_Claim], similarity: np.ndarray, indices: list[
 def _fact_rank(fact: Fact) -> tuple[int, int, float, int]:
     """Order: facts several sources share first, then the closest agreement, then the earliest."""
     first_sentence = min(m.sentence for m in fact.mentions)
-    status_order = {FactStatus.CONFLICT: 0, FactStatus.CORROBORATED: 0, FactStatus.SINGLE_SOURCE: 1}[fact.status]
+    status_order = 1 if fact.status == FactStatus.SINGLE_SOURCE else 0
     return (status_order, -len(fact.articles), -fact.score, first_sentence)
 
 
 def _brief(facts: list[Fact], settings: Settings) -> list[BriefLine]:
-    """Best-supported facts first (conflicts always shown), each citing its sources."""
+    """Best-supported facts first (conflicts and updates always shown), each citing its sources.
+
+    A fact whose every sentence an earlier line already cites is left out: a
+    figure's slot fact and the aligned sentences that state it are one line.
+    """
     lines: list[BriefLine] = []
-    chosen = [f for f in facts if f.status != FactStatus.SINGLE_SOURCE]
+    chosen = [f for f in facts if f.status in (FactStatus.CONFLICT, FactStatus.UPDATED)]
+    chosen += [f for f in facts if f.status == FactStatus.CORROBORATED]
     chosen += sorted(
         (f for f in facts if f.status == FactStatus.SINGLE_SOURCE and f.kind != "statement"),
         key=lambda f: min(m.sentence for m in f.mentions),
@@ -428,10 +345,23 @@ def _brief(facts: list[Fact], settings: Settings) -> list[BriefLine]:
         (f for f in facts if f.status == FactStatus.SINGLE_SOURCE and f.kind == "statement"),
         key=lambda f: min(m.sentence for m in f.mentions),
     )
-    for fact in chosen[: max(settings.brief_lines, sum(f.status == FactStatus.CONFLICT for f in facts))]:
+    limit = max(settings.brief_lines, sum(f.status in (FactStatus.CONFLICT, FactStatus.UPDATED) for f in facts))
+    cited: set[tuple[str, int]] = set()
+    for fact in chosen:
+        if len(lines) >= limit:
+            break
+        sentences = {(m.article, m.sentence) for m in fact.mentions}
+        if sentences <= cited:
+            continue
+        cited |= sentences
         text = fact.text
         if fact.status == FactStatus.CONFLICT and fact.conflict:
             text = f"{text} [sources disagree: {fact.conflict}]"
+        elif fact.status == FactStatus.UPDATED and fact.updates:
+            steps = " -> ".join(
+                f"{u['value']} ({u['published'] or '?'}: {', '.join(u['articles'])})" for u in fact.updates
+            )
+            text = f"{text} [{fact.slot} updated: {steps}]"
         lines.append(BriefLine(text=text, facts=[fact.id], sources=fact.articles, status=fact.status))
     return lines
 

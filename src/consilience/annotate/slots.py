@@ -1,0 +1,154 @@
+"""Slots: what a number counts or measures, so that only like figures are compared.
+
+"Killed 3" and "injured 12" are both counts of people, but never in conflict; a
+magnitude is not a depth; an offer is not a market value. Each quantity gets a
+``slot``: an event role read from the words around it in its clause ("killed",
+"injured", "arrested", "age", "offer" ...), else the noun it counts
+("pirates", "boats"), else None (compared only inside one aligned sentence
+group). A quantity that is one part of a list ("two women and one man"), a
+subset ("15 of them") or an addition ("five other workers") is a ``part``: it
+does not state the slot's total and is never set against one.
+
+The cue words are general English; none names a story, outlet or dataset.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model import EntityMention, Quantity
+
+# role -> cue words (regular expressions over lower-cased text), most specific first
+_ROLE_CUES: list[tuple[str, str]] = [
+    ("age", r"years?\s*-?\s*old|aged|age of|at the age|age|birthday"),
+    ("killed", r"kill(?:ed|ing|s)?|dead|deaths?|die[ds]?|dying|fatalit(?:y|ies)|lives|bodies|perish(?:ed)?|"
+               r"slain|death toll|toll|murder(?:ed|ing|s)?|lost their lives"),
+    ("injured", r"injur(?:ed|ing|ies|y)|wound(?:ed|ing|s)?|hurt|hospitali[sz]ed"),
+    ("missing", r"missing|unaccounted"),
+    ("arrested", r"arrest(?:ed|s|ing)?|detain(?:ed|ing|ees)?|captur(?:ed|ing)|apprehend(?:ed|ing)?|nabb(?:ed|ing)|"
+                 r"in custody|taken into custody"),
+    ("rescued", r"rescu(?:ed|ing)|evacuat(?:ed|ing)|pulled from"),
+    ("displaced", r"homeless|displaced|fled their homes"),
+    ("sentence", r"sentenc(?:ed|e)|in prison|behind bars|jail term"),
+    ("stolen", r"stol(?:e|en)|steal(?:ing)?|heist|haul|loot(?:ed)?|robbery|theft|snatched|grabbed|made off with|"
+               r"got away with|carried off"),
+    ("offer", r"offer(?:ed|s|ing)?|bid|contract|deal|signed|agreement"),
+    ("price", r"price[ds]?|paid|pay(?:ing|s)?|sold for|bought for|cost(?:s|ing)?|fee"),
+    ("damage", r"damages?|losses|loss"),
+    ("depth", r"deep|depth|beneath|below the surface|underground"),
+    ("crowd", r"protesters|demonstrators|marched|rall(?:y|ied|ies)|took to the streets|gathered|attended"),
+]  # fmt: skip
+ROLES = frozenset(["magnitude", *(role for role, _ in _ROLE_CUES)])
+_CUES = [(role, re.compile(rf"\b(?:{pattern})\b")) for role, pattern in _ROLE_CUES]
+_SENTENCE = dict(_CUES)["sentence"]
+_AGE_AFTER = re.compile(r"^\s*-?\s*years?\s*-?\s*old\b")
+_AGE_BEFORE = re.compile(r"\b(?:aged|age of|at the age of|(?:die[sd]?|dead|passed away|death)\s+at)\s*$")
+# the clause around a number ends at these (a comma ends it too unless a number follows it at once)
+_CLAUSE_END = re.compile(r"[;:()\[\]\"“”]|,\s(?!\d)|\.\s|\b(?:while|whereas|but|after|before|because|although|when)\b")
+_PART_BEFORE = re.compile(
+    r"(?:\b(?:another|other|more|further|additional|remaining|the other|an additional)\s+$)|"
+    r"(?:\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+[a-z-]+\s+(?:and|&)\s+$)",
+    re.I,
+)
+_PART_AFTER = re.compile(
+    r"^\s*(?:of\s+(?:them|those|the|whom|which|these)\b|(?:more|other|others|additional|further)\b|"
+    r"(?:[a-z-]+\s+)?(?:and|&)\s+(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|a\s|an\s))",
+    re.I,
+)
+_NOT_NOUNS = re.compile(
+    r"^(?:[a-z]+(?:ly|ing|ed)|them|they|us|we|you|him|her|it|its|their|after|before|since|than|then|who|which|that|this|these|those|such|from|into|onto|over|"
+    r"under|about|while|during|per|each|both|all|more|most|less|other|others|been|being|are|were|was|is|has|have|"
+    r"had|will|would|can|could|may|might|must|shall|should|also|still|only|just|even|new|old|said|says|say|times|"
+    r"time|out|off|up|down|away|ago|later|earlier|year|years|month|months|week|weeks|day|days|hour|hours)$"
+)
+
+
+def assign_slots(text: str, quantities: list[Quantity], entities: list[EntityMention] | None = None) -> None:
+    """Set ``slot`` and ``part`` on each quantity from the words around it in ``text``.
+
+    ``entities`` (the article's mentions) let "Name, 61," read as an age.
+    """
+    people_ends = {m.end for m in entities or [] if m.label == "PERSON"}
+    for quantity in quantities:
+        if quantity.conversion_of is not None:
+            continue
+        if quantity.measure == "count" and _is_apposed_age(text, quantity, people_ends):
+            quantity.slot, quantity.part = "age", False
+            continue
+        before, after = _clause(text, quantity)
+        quantity.part = bool(_PART_BEFORE.search(text[max(0, quantity.start - 30) : quantity.start])) or bool(
+            _PART_AFTER.match(text[quantity.end : quantity.end + 30])
+        )
+        quantity.slot = _role(quantity, before, after) or _counted_noun(quantity)
+
+
+def _is_apposed_age(text: str, quantity: Quantity, people_ends: set[int]) -> bool:
+    """ "Benjamin Banky, 40, of Vancouver": a bare number between commas right after a person's name."""
+    if quantity.text != text[quantity.start : quantity.end] or not quantity.text.isdigit() or quantity.amount > 120:
+        return False
+    before = re.search(r",\s*(?:aged?\s+)?$", text[max(0, quantity.start - 8) : quantity.start])
+    if before is None:
+        return False
+    name_end = quantity.start - len(before.group(0))
+    return (
+        name_end in people_ends
+        and re.match(r"^\s*(?:[,);]|$|\.\s|\.$)", text[quantity.end : quantity.end + 3]) is not None
+    )
+
+
+def _clause(text: str, quantity: Quantity) -> tuple[str, str]:
+    """The words of the number's clause before it (up to 60 chars) and after it (up to 80)."""
+    before = text[max(0, quantity.start - 60) : quantity.start].lower()
+    after = text[quantity.end : quantity.end + 80].lower()
+    ends = list(_CLAUSE_END.finditer(before))
+    if ends:
+        before = before[ends[-1].end() :]
+    first = _CLAUSE_END.search(after)
+    if first is not None:
+        after = after[: first.start()]
+    return before, after
+
+
+def _role(quantity: Quantity, before: str, after: str) -> str | None:
+    if quantity.unit == "magnitude":
+        return "magnitude"
+    if _AGE_AFTER.match(after) or _AGE_BEFORE.search(before):
+        return "age"
+    if quantity.unit in ("year", "month", "week", "day", "hour"):
+        return "sentence" if _SENTENCE.search(f"{before} {after}") else None
+    # the nearest cue wins: words right after the number ("five hurt", "three people dead"), then before it
+    best: tuple[int, str] | None = None
+    for role, pattern in _CUES:
+        if role in ("age", "sentence"):
+            continue
+        for match in pattern.finditer(after):
+            distance = match.start()
+            if best is None or distance < best[0]:
+                best = (distance, role)
+        for match in pattern.finditer(before):
+            distance = len(before) - match.end() + 1
+            if best is None or distance < best[0]:
+                best = (distance, role)
+    if best is None or best[0] > 45:
+        return None
+    role = best[1]
+    if role in ("offer", "price", "stolen", "damage") and quantity.currency is None:
+        return None  # money roles need money
+    if role in ("killed", "injured", "missing", "arrested", "rescued", "displaced", "crowd") and (
+        quantity.currency or (quantity.unit in ("percent", "km", "m", "kg", "t", "degree", "magnitude"))
+    ):
+        return None
+    if role == "depth" and quantity.unit not in ("km", "m"):
+        return None
+    return role
+
+
+def _counted_noun(quantity: Quantity) -> str | None:
+    unit = quantity.unit
+    if quantity.currency or unit is None:
+        return None
+    if unit in ("percent", "percentage point", "km", "m", "kg", "t", "degree", "magnitude"):
+        return None  # a measure without a role: compared only within one aligned sentence group
+    if _NOT_NOUNS.match(unit):
+        return None
+    return unit[:-1] if unit.endswith("s") and not unit.endswith("ss") and len(unit) > 3 else unit

@@ -1,0 +1,251 @@
+"""Slot facts: one figure of the story (a toll, a magnitude, an offer) set side by side across sources.
+
+Sentence alignment finds facts worded alike; a figure is often stated in
+sentences worded differently ("killed at least three people" / "three bank
+workers died"). Here every figure with a slot (see :mod:`consilience.annotate.slots`)
+is keyed by what it counts, its scale, the time it refers to and, for ages, the
+person; the figures of one key in two or more independent articles become one
+fact:
+
+- ``corroborated`` when all values are compatible (rounding, approximations and
+  open bounds tolerated);
+- ``updated`` when the values differ but each later report moves the value on
+  (a rising toll with later publication times, or a value stated as revised:
+  "rose to", "climbed to");
+- ``conflict`` otherwise, but only between sentences that speak of the same
+  thing (their similarity is at least ``settings.slot_conflict_similarity``):
+  a "killed" in a sentence about another incident is no contradiction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..annotate.slots import ROLES
+from ..model import Article, Fact, FactMention, FactStatus, Quantity
+from ..settings import Settings
+from .claims import Claim, bounds, compatible, time_of, value_dict
+
+# tolls and counts that only grow as a story unfolds: a later, larger figure is an update
+CUMULATIVE_SLOTS = frozenset({"killed", "injured", "arrested", "rescued", "displaced", "missing"})
+_UPDATE_CUE = re.compile(
+    r"\b(?:rose|risen|rises|rising|climbed|climbs|increased|jumped|grew|reached|now stands|now at|revised|raised|"
+    r"updated|has grown|went up)\b[^.;]{0,25}$",
+    re.I,
+)
+
+
+@dataclass
+class _Figure:
+    claim: int  # index into the story's claims
+    quantity: Quantity
+
+
+def slot_facts(
+    story_id: str, claims: list[Claim], similarity: np.ndarray, settings: Settings, event_date: dt.date | None
+) -> list[Fact]:
+    """One fact per slot stated by two or more independent articles (see the module docstring)."""
+    keyed: dict[tuple[str, str, str, str], list[_Figure]] = defaultdict(list)
+    for index, claim in enumerate(claims):
+        for quantity in claim.article.quantities:
+            if quantity.sentence != claim.sentence or quantity.conversion_of is not None:
+                continue
+            if quantity.slot not in ROLES or quantity.part:
+                continue  # a counted noun ("three boats") is compared only inside its aligned sentence group
+            subject = _subject(claim.article, quantity) if quantity.slot == "age" else ""
+            if subject is None:
+                continue  # an age we cannot tie to a person
+            key = (quantity.slot, quantity.measure, time_of(claim, event_date), subject)
+            keyed[key].append(_Figure(index, quantity))
+    facts = []
+    for key, figures in sorted(keyed.items()):
+        if len({claims[f.claim].article.id for f in figures}) < 2:
+            continue
+        facts.extend(_facts_of_slot(story_id, key, figures, claims, similarity, settings))
+    return facts
+
+
+def _facts_of_slot(
+    story_id: str,
+    key: tuple[str, str, str, str],
+    figures: list[_Figure],
+    claims: list[Claim],
+    similarity: np.ndarray,
+    settings: Settings,
+) -> list[Fact]:
+    slot, measure, _time, _subject = key
+    clusters = _value_clusters(figures, settings)
+    article_sets = [{claims[f.claim].article.id for f in cluster} for cluster in clusters]
+    threshold = settings.slot_conflict_similarity
+    clashing: set[int] = set()
+    for a in range(len(clusters)):
+        for b in range(a + 1, len(clusters)):
+            for fa in clusters[a]:
+                article_a = claims[fa.claim].article.id
+                if article_a in article_sets[b]:
+                    continue  # this source also states the other value: no contradiction of its own
+                for fb in clusters[b]:
+                    article_b = claims[fb.claim].article.id
+                    if article_b == article_a or article_b in article_sets[a]:
+                        continue
+                    if similarity[fa.claim, fb.claim] >= threshold:
+                        clashing.update((a, b))
+    facts: list[Fact] = []
+    involved = [clusters[i] for i in sorted(clashing)]
+    if involved:
+        figures_in = [f for cluster in involved for f in cluster]
+        updates = _update_sequence(involved, claims, slot)
+        status = FactStatus.UPDATED if updates else FactStatus.CONFLICT
+        facts.append(_slot_fact(story_id, slot, measure, figures_in, claims, similarity, status, involved, updates))
+    for index, cluster in enumerate(clusters):
+        if index in clashing or len(article_sets[index]) < 2:
+            continue
+        facts.append(
+            _slot_fact(story_id, slot, measure, cluster, claims, similarity, FactStatus.CORROBORATED, [cluster], [])
+        )
+    return facts
+
+
+def _value_clusters(figures: list[_Figure], settings: Settings) -> list[list[_Figure]]:
+    """Connected groups of mutually compatible values (single linkage), largest first."""
+    parent = list(range(len(figures)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(figures)):
+        for j in range(i + 1, len(figures)):
+            if _tight(figures[i].quantity, figures[j].quantity, settings):
+                parent[find(i)] = find(j)
+    groups: dict[int, list[_Figure]] = defaultdict(list)
+    for i, figure in enumerate(figures):
+        groups[find(i)].append(figure)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0].claim))
+
+
+def _tight(a: Quantity, b: Quantity, settings: Settings) -> bool:
+    """Compatible, where an open bound ("at least 3") joins only values it is near, not every larger one."""
+    if a.measure != b.measure or not compatible(a, b, settings):
+        return False
+    if bounds(a, settings)[1] == float("inf") or bounds(b, settings)[1] == float("inf"):
+        return max(a.amount, b.amount) <= 1.5 * min(a.amount, b.amount) + 1
+    return True
+
+
+def _update_sequence(clusters: list[list[_Figure]], claims: list[Claim], slot: str) -> list[dict[str, object]]:
+    """The values in time order when the differences are a story moving on; [] when they contradict."""
+    stages = []
+    for cluster in clusters:
+        times = [claims[f.claim].article.published for f in cluster]
+        cued = any(_UPDATE_CUE.search(claims[f.claim].article.text[max(0, f.quantity.start - 60) : f.quantity.start])
+                   for f in cluster)  # fmt: skip
+        amount = min(f.quantity.amount for f in cluster)
+        stages.append((cluster, times, cued, amount))
+    if all(all(t is not None for t in times) for _, times, _, _ in stages):
+        ordered = sorted(stages, key=lambda s: min(t for t in s[1] if t is not None))
+        steps_in_time = all(
+            max(t for t in earlier[1] if t is not None) < min(t for t in later[1] if t is not None)
+            for earlier, later in itertools.pairwise(ordered)
+        )
+        if not steps_in_time:
+            return []
+        rising = all(e[3] < later[3] for e, later in itertools.pairwise(ordered))
+        if not (rising and slot in CUMULATIVE_SLOTS) and not ordered[-1][2]:
+            return []
+    else:
+        # no times to order by: only a value stated as revised, set after the ones it revises
+        cued_stages = [s for s in stages if s[2]]
+        if len(cued_stages) != 1 or len(stages) != 2:
+            return []
+        ordered = [s for s in stages if not s[2]] + cued_stages
+    sequence = []
+    for cluster, times, _, _ in ordered:
+        first = min(cluster, key=lambda f: (claims[f.claim].article.published or dt.datetime.max, f.claim))
+        sequence.append({
+            "value": first.quantity.text,
+            "amount": first.quantity.amount,
+            "articles": sorted({claims[f.claim].article.id for f in cluster}),
+            "published": min((t for t in times if t is not None), default=None),
+        })  # fmt: skip
+    for step in sequence:
+        published = step["published"]
+        step["published"] = published.isoformat() if isinstance(published, dt.datetime) else None
+    return sequence
+
+
+def _slot_fact(
+    story_id: str,
+    slot: str,
+    measure: str,
+    figures: list[_Figure],
+    claims: list[Claim],
+    similarity: np.ndarray,
+    status: FactStatus,
+    clusters: list[list[_Figure]],
+    updates: list[dict[str, object]],
+) -> Fact:
+    mentions: list[FactMention] = []
+    seen: set[tuple[str, int]] = set()
+    for figure in sorted(figures, key=lambda f: (claims[f.claim].article.id, claims[f.claim].sentence)):
+        claim = claims[figure.claim]
+        if (claim.article.id, claim.sentence) in seen:
+            continue
+        seen.add((claim.article.id, claim.sentence))
+        mentions.append(FactMention(
+            article=claim.article.id, sentence=claim.sentence, start=claim.start, end=claim.end, text=claim.text,
+            value=value_dict(figure.quantity, claim.article),
+        ))  # fmt: skip
+    main = clusters[0]
+    indices = sorted({f.claim for f in main})
+    centre = max(indices, key=lambda i: (float(np.mean([similarity[i, j] for j in indices])), -len(claims[i].text)))
+    value = main[0].quantity
+    conflict = None
+    if status == FactStatus.CONFLICT:
+        values = [
+            f"{cluster[0].quantity.text} in {', '.join(sorted({claims[f.claim].article.id for f in cluster}))}"
+            for cluster in clusters
+        ]
+        conflict = f"{_label(slot, measure)}: {'; '.join(values)}"
+    score = float(np.mean([similarity[i, j] for i in indices for j in indices if i < j])) if len(indices) > 1 else 0.0
+    return Fact(
+        id=f"{story_id}-f0", kind="quantity", status=status, text=claims[centre].text, mentions=mentions,
+        value={"amount": value.amount, "unit": value.unit, "currency": value.currency}, conflict=conflict,
+        score=score, slot=_label(slot, measure), updates=updates,
+    )  # fmt: skip
+
+
+def _label(slot: str, measure: str) -> str:
+    if measure == "count" or measure == slot:
+        return slot
+    return f"{slot} ({measure.replace('money:', '')})"
+
+
+def _subject(article: Article, quantity: Quantity) -> str | None:
+    """The person an age belongs to: "61-year-old NAME", "NAME, 61", "NAME, aged 61", else the nearest person."""
+    mentions = [m for m in article.entities if m.sentence == quantity.sentence and m.entity_id]
+    after = re.match(r"\s*-?\s*years?\s*-?\s*old\s+", article.text[quantity.end : quantity.end + 20])
+    if after:
+        begin = quantity.end + after.end()
+        named = [m for m in mentions if begin <= m.start <= begin + 2]
+        if named:
+            return named[0].entity_id
+    for mention in mentions:
+        if mention.end <= quantity.start and _APPOSITION.fullmatch(article.text[mention.end : quantity.start]):
+            return mention.entity_id
+    people = [m for m in mentions if m.label == "PERSON"]
+    if not people:
+        return None
+    nearest = min(people, key=lambda m: min(abs(m.start - quantity.end), abs(quantity.start - m.end)))
+    return nearest.entity_id
+
+
+_APPOSITION = re.compile(r",?\s*(?:aged?|age of)?\s*", re.I)
