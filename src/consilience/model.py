@@ -94,6 +94,7 @@ class Quantity:
     conversion_of: int | None = None  # index (in the article's quantity list) of the figure this converts
     slot: str | None = None  # what it counts or measures: "killed", "age", "offer", "pirate" ... (None: unknown)
     part: bool = False  # one part of a list or a subset ("two women and one man", "15 of them"), not a total
+    hedged: bool = False  # stated as a fear or a possibility ("it is feared three died"): never set against a fact
 
     @property
     def dimension(self) -> str:

@@ -106,6 +106,8 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
     before = text[max(0, start - 40) : start]
     after = text[end : end + 40]
     plain = not (currency_prefix or scale_word or suffix)
+    if not is_word and not currency_prefix and re.search(r"[A-Za-z]-$", before):
+        return None  # a model name: "AK-47", "F-16"
     if not is_word and re.search(r"\d\s?:\s?$", before):
         return None  # the minutes of a clock time
     if plain and not is_word:
@@ -171,6 +173,9 @@ def _counted_noun(after: str) -> str | None:
     if not match:
         return None
     first, second = match.group(1), match.group(2)
+    joined = re.match(r"^\s+([a-z]{3,})\s+and\s+([a-z]{3,})\b", after.lower())
+    if joined and first.endswith("s") and joined.group(2) not in _STOP_NOUNS:
+        return f"{joined.group(1)} and {joined.group(2)}"  # "420 passengers and crew" is not "246 passengers"
     if len(first) >= 3 and first.endswith("s") and first not in _STOP_NOUNS:
         return first
     if second and second not in _STOP_NOUNS and first not in _STOP_NOUNS:
@@ -193,6 +198,8 @@ def _is_conversion(text: str, previous: Quantity, current: Quantity) -> bool:
     between = text[previous.end : current.start]
     if not re.fullmatch(r"\s*(\(|,?\s*or\s+|/\s*|,\s*about\s+|\[)\s*", between):
         return False
+    if between.strip().startswith("(") and current.currency and previous.currency is None and previous.amount >= 1e6:
+        return True  # "110 billion ($143 billion)": the first currency sign was lost, the bracket converts it
     both_money = previous.currency is not None and current.currency is not None
     if both_money and between.strip().startswith("(") and previous.amount != current.amount:
         return True  # "$US1 million ($1.52 million)": a bracketed restatement in another dollar

@@ -6,7 +6,7 @@ magnitude is not a depth; an offer is not a market value. Each quantity gets a
 "injured", "arrested", "age", "offer" ...), else the noun it counts
 ("pirates", "boats"), else None (compared only inside one aligned sentence
 group). A quantity that is one part of a list ("two women and one man"), a
-subset ("15 of them") or an addition ("five other workers") is a ``part``: it
+subset ("15 of them") or an addition ("another 20,000", "20 more people") is a ``part``: it
 does not state the slot's total and is never set against one.
 
 The cue words are general English; none names a story, outlet or dataset.
@@ -22,7 +22,7 @@ from ..model import EntityMention, Quantity
 _ROLE_CUES: list[tuple[str, str]] = [
     ("age", r"years?\s*-?\s*old|aged|age of|at the age|age|birthday"),
     ("killed", r"kill(?:ed|ing|s)?|dead|deaths?|die[ds]?|dying|fatalit(?:y|ies)|lives|bodies|perish(?:ed)?|"
-               r"slain|death toll|toll|murder(?:ed|ing|s)?|lost their lives"),
+               r"slain|death toll|murder(?:ed|ing)|lost their lives"),
     ("injured", r"injur(?:ed|ing|ies|y)|wound(?:ed|ing|s)?|hurt|hospitali[sz]ed"),
     ("missing", r"missing|unaccounted"),
     ("arrested", r"arrest(?:ed|s|ing)?|detain(?:ed|ing|ees)?|captur(?:ed|ing)|apprehend(?:ed|ing)?|nabb(?:ed|ing)|"
@@ -36,22 +36,25 @@ _ROLE_CUES: list[tuple[str, str]] = [
     ("price", r"price[ds]?|paid|pay(?:ing|s)?|sold for|bought for|cost(?:s|ing)?|fee"),
     ("damage", r"damages?|losses|loss"),
     ("depth", r"deep|depth|beneath|below the surface|underground"),
+    ("distance", r"(?:north|south|east|west)(?:east|west)?\s+of|away from|from the|off the coast"),
     ("crowd", r"protesters|demonstrators|marched|rall(?:y|ied|ies)|took to the streets|gathered|attended"),
 ]  # fmt: skip
 ROLES = frozenset(["magnitude", *(role for role, _ in _ROLE_CUES)])
 _CUES = [(role, re.compile(rf"\b(?:{pattern})\b")) for role, pattern in _ROLE_CUES]
 _SENTENCE = dict(_CUES)["sentence"]
 _AGE_AFTER = re.compile(r"^\s*-?\s*years?\s*-?\s*old\b")
-_AGE_BEFORE = re.compile(r"\b(?:aged|age of|at the age of|(?:die[sd]?|dead|passed away|death)\s+at)\s*$")
+_AGE_BEFORE = re.compile(
+    r"\b(?:aged|age of|at the age of|(?:die[sd]?|dead|passed away|death)\s+(?:[a-z.]+\s+){0,5}at)\s*$"
+)
 # the clause around a number ends at these (a comma ends it too unless a number follows it at once)
 _CLAUSE_END = re.compile(r"[;:()\[\]\"“”]|,\s(?!\d)|\.\s|\b(?:while|whereas|but|after|before|because|although|when)\b")
 _PART_BEFORE = re.compile(
-    r"(?:\b(?:another|other|more|further|additional|remaining|the other|an additional)\s+$)|"
+    r"(?:\b(?:another|further|additional|remaining|an additional)\s+$)|"
     r"(?:\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+[a-z-]+\s+(?:and|&)\s+$)",
     re.I,
 )
 _PART_AFTER = re.compile(
-    r"^\s*(?:of\s+(?:them|those|the|whom|which|these)\b|(?:more|other|others|additional|further)\b|"
+    r"^\s*(?:of\s+(?:them|those|the|whom|which|these)\b|(?:more|additional|further)\b|"
     r"(?:[a-z-]+\s+)?(?:and|&)\s+(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|a\s|an\s))",
     re.I,
 )
@@ -79,7 +82,19 @@ def assign_slots(text: str, quantities: list[Quantity], entities: list[EntityMen
         quantity.part = bool(_PART_BEFORE.search(text[max(0, quantity.start - 30) : quantity.start])) or bool(
             _PART_AFTER.match(text[quantity.end : quantity.end + 30])
         )
+        if _FAMILY.search(text[max(0, quantity.start - 30) : quantity.start]):
+            quantity.slot = "children"  # "a mother of 12", "father to two boys": not victims
+            continue
         quantity.slot = _role(quantity, before, after) or _counted_noun(quantity)
+        quantity.hedged = bool(_HEDGE.search(f"{before} {after}"))
+
+
+_FAMILY = re.compile(r"\b(?:mother|father|mom|dad|parent|grandmother|grandfather|mum)s?\s+(?:of|to)\s+$", re.I)
+# a figure stated as a fear, a possibility, an aim or a past record is no fact of the event to contradict
+_HEDGE = re.compile(
+    r"\b(?:feared|fears?|may|might|could|possibly|perhaps|likely|expected to|conspir\w*|plott?\w*|attempt\w*|"
+    r"tried to|threat\w*|would|prior|previous)\b"
+)
 
 
 def _is_apposed_age(text: str, quantity: Quantity, people_ends: set[int]) -> bool:
@@ -100,12 +115,17 @@ def _clause(text: str, quantity: Quantity) -> tuple[str, str]:
     """The words of the number's clause before it (up to 60 chars) and after it (up to 80)."""
     before = text[max(0, quantity.start - 60) : quantity.start].lower()
     after = text[quantity.end : quantity.end + 80].lower()
-    ends = list(_CLAUSE_END.finditer(before))
+    ends = list(_CLAUSE_END.finditer(before)) + list(re.finditer(r"\band\s", before))
+    ends.sort(key=lambda m: m.end())
     if ends:
         before = before[ends[-1].end() :]
+    after = re.sub(r"^\s*\([^)]{0,40}\)", " ", after)  # "1,150 kilometers (700 miles) southeast of"
     first = _CLAUSE_END.search(after)
     if first is not None:
         after = after[: first.start()]
+    joined = re.search(r"\band\b", after)
+    if joined is not None:
+        after = after[: joined.start()]  # "seven villages and killing 10": the next figure's clause
     return before, after
 
 
@@ -118,27 +138,31 @@ def _role(quantity: Quantity, before: str, after: str) -> str | None:
         return "sentence" if _SENTENCE.search(f"{before} {after}") else None
     # the nearest cue wins: words right after the number ("five hurt", "three people dead"), then before it
     best: tuple[int, str] | None = None
+    other: str | None = None  # the nearest role that is not "crowd"
+    other_distance = 1000
     for role, pattern in _CUES:
         if role in ("age", "sentence"):
             continue
-        for match in pattern.finditer(after):
-            distance = match.start()
+        # after the number the cue must follow within three words ("13 shots in her death" counts shots)
+        distances = [m.start() for m in pattern.finditer(after) if len(after[: m.start()].split()) <= 3]
+        distances += [len(before) - m.end() + 1 for m in pattern.finditer(before)]
+        for distance in distances:
             if best is None or distance < best[0]:
                 best = (distance, role)
-        for match in pattern.finditer(before):
-            distance = len(before) - match.end() + 1
-            if best is None or distance < best[0]:
-                best = (distance, role)
+            if role != "crowd" and distance < other_distance and distance <= 45:
+                other, other_distance = role, distance
     if best is None or best[0] > 45:
         return None
     role = best[1]
+    if role == "crowd" and other is not None:
+        role = other  # "46 demonstrators were arrested": the predicate, not the crowd noun, says what is counted
     if role in ("offer", "price", "stolen", "damage") and quantity.currency is None:
         return None  # money roles need money
     if role in ("killed", "injured", "missing", "arrested", "rescued", "displaced", "crowd") and (
         quantity.currency or (quantity.unit in ("percent", "km", "m", "kg", "t", "degree", "magnitude"))
     ):
         return None
-    if role == "depth" and quantity.unit not in ("km", "m"):
+    if role in ("depth", "distance") and quantity.unit not in ("km", "m"):
         return None
     return role
 

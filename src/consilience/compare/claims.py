@@ -83,6 +83,8 @@ def time_of(claim: Claim, event_date: dt.date | None) -> str:
                 return date.text.lower()  # "in September", "last year" with no anchor: not the event's time
             continue
         if event_date is None:
+            if date.granularity in ("month", "year") and not date.relative:
+                return date.value.strftime("%Y-%m" if date.granularity == "month" else "%Y")  # no event day to compare
             continue
         if date.granularity == "day" and abs((date.value - event_date).days) > 1:
             return date.value.isoformat()

@@ -58,9 +58,13 @@ def slot_facts(
                 continue
             if quantity.slot not in ROLES or quantity.part:
                 continue  # a counted noun ("three boats") is compared only inside its aligned sentence group
-            subject = _subject(claim.article, quantity) if quantity.slot == "age" else ""
-            if subject is None:
-                continue  # an age we cannot tie to a person
+            subject = ""
+            if quantity.slot == "age":
+                person = _subject(claim.article, quantity)
+                if person is None:
+                    continue  # an age we cannot tie to a person
+                published = claim.article.published
+                subject = f"{person}@{published.year if published else ''}"  # people age: same year only
             key = (quantity.slot, quantity.measure, time_of(claim, event_date), subject)
             keyed[key].append(_Figure(index, quantity))
     facts = []
@@ -94,6 +98,10 @@ def _facts_of_slot(
                     article_b = claims[fb.claim].article.id
                     if article_b == article_a or article_b in article_sets[a]:
                         continue
+                    if fa.quantity.hedged or fb.quantity.hedged or _tight(fa.quantity, fb.quantity, settings):
+                        continue
+                    if _elsewhere(claims[fa.claim], claims[fb.claim]):
+                        continue
                     if similarity[fa.claim, fb.claim] >= threshold:
                         clashing.update((a, b))
     facts: list[Fact] = []
@@ -112,24 +120,35 @@ def _facts_of_slot(
     return facts
 
 
+_PLACES = frozenset({"GPE", "LOC", "FAC"})
+
+
+def _elsewhere(a: Claim, b: Claim) -> bool:
+    """The two sentences name places and share none: figures about different things."""
+    names_a = {m.entity_id for m in a.article.entities if m.sentence == a.sentence and m.label in _PLACES}
+    names_b = {m.entity_id for m in b.article.entities if m.sentence == b.sentence and m.label in _PLACES}
+    return bool(names_a) and bool(names_b) and not names_a & names_b
+
+
 def _value_clusters(figures: list[_Figure], settings: Settings) -> list[list[_Figure]]:
-    """Connected groups of mutually compatible values (single linkage), largest first."""
-    parent = list(range(len(figures)))
+    """Groups of mutually compatible values (complete linkage), largest first.
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    Finer figures are placed first, so a coarse one ("magnitude 6") joins a group
+    it fits instead of chaining 5.9 to 6.1.
+    """
+    clusters: list[list[_Figure]] = []
+    for figure in sorted(figures, key=lambda f: (_coarseness(f.quantity, settings), f.claim)):
+        home = next((c for c in clusters if all(_tight(figure.quantity, o.quantity, settings) for o in c)), None)
+        if home is None:
+            clusters.append([figure])
+        else:
+            home.append(figure)
+    return sorted(clusters, key=lambda c: (-len({f.claim for f in c}), min(f.claim for f in c)))
 
-    for i in range(len(figures)):
-        for j in range(i + 1, len(figures)):
-            if _tight(figures[i].quantity, figures[j].quantity, settings):
-                parent[find(i)] = find(j)
-    groups: dict[int, list[_Figure]] = defaultdict(list)
-    for i, figure in enumerate(figures):
-        groups[find(i)].append(figure)
-    return sorted(groups.values(), key=lambda g: (-len(g), g[0].claim))
+
+def _coarseness(quantity: Quantity, settings: Settings) -> float:
+    low, high = bounds(quantity, settings)
+    return (high - low) / abs(quantity.amount) if quantity.amount and high != float("inf") else float("inf")
 
 
 def _tight(a: Quantity, b: Quantity, settings: Settings) -> bool:
@@ -230,7 +249,7 @@ def _label(slot: str, measure: str) -> str:
 
 
 def _subject(article: Article, quantity: Quantity) -> str | None:
-    """The person an age belongs to: "61-year-old NAME", "NAME, 61", "NAME, aged 61", else the nearest person."""
+    """The person an age belongs to: "61-year-old NAME", "NAME, 61", "NAME, aged 61"; None when not so written."""
     mentions = [m for m in article.entities if m.sentence == quantity.sentence and m.entity_id]
     after = re.match(r"\s*-?\s*years?\s*-?\s*old\s+", article.text[quantity.end : quantity.end + 20])
     if after:
@@ -241,11 +260,7 @@ def _subject(article: Article, quantity: Quantity) -> str | None:
     for mention in mentions:
         if mention.end <= quantity.start and _APPOSITION.fullmatch(article.text[mention.end : quantity.start]):
             return mention.entity_id
-    people = [m for m in mentions if m.label == "PERSON"]
-    if not people:
-        return None
-    nearest = min(people, key=lambda m: min(abs(m.start - quantity.end), abs(quantity.start - m.end)))
-    return nearest.entity_id
+    return None
 
 
 _APPOSITION = re.compile(r",?\s*(?:aged?|age of)?\s*", re.I)

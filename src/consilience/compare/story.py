@@ -274,10 +274,12 @@ def _conflict(
     for claim, quantity in quantities:
         if other_time(claim, event_date):
             continue  # "a 6.1 quake in September": a figure about another event or period
-        if quantity.slot in ROLES or quantity.part:
-            continue  # figures with an event role are set against each other story-wide (slots.py); parts never
-        if is_strong(quantity):
-            by_slot[quantity.slot or quantity.dimension].append((claim, quantity))
+        if quantity.slot in ROLES or quantity.part or quantity.measure == "count":
+            # figures with an event role are set against each other story-wide (slots.py); parts never; counts of
+            # nouns without a role ("two rifles", "17 passes") too often count different things in like sentences
+            continue
+        if is_strong(quantity) and quantity.measure in _COMPARED_MEASURES:
+            by_slot[quantity.measure].append((claim, quantity))
     for slot, values in by_slot.items():
         for a_pos, (claim_a, qa) in enumerate(values):
             for claim_b, qb in values[a_pos + 1 :]:
@@ -302,9 +304,19 @@ def _conflict(
                 claim_a.article.id != claim_b.article.id
                 and ea.id != eb.id
                 and similarity[index_of[id(claim_a)], index_of[id(claim_b)]] >= settings.speaker_conflict_similarity
+                and not _names(eb, claim_a.text)
+                and not _names(ea, claim_b.text)
             ):
                 return f"{claim_a.article.id} attributes it to {ea.name}, {claim_b.article.id} to {eb.name}"
     return None
+
+
+_COMPARED_MEASURES = frozenset({"kg", "t"})  # weights; distances, money and shares need a role (slots.py)
+
+
+def _names(entity: Entity, text: str) -> bool:
+    """The sentence names the entity (so it does not give the words to someone else)."""
+    return any(len(name) > 2 and name in text for name in [entity.name, *entity.aliases])
 
 
 def _has_match(claim: Claim, quantity: Quantity, values: list[tuple[Claim, Quantity]], settings: Settings) -> bool:
