@@ -22,7 +22,9 @@ pytest.importorskip("fastapi", reason="the web app needs the [web] extra")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (the [test] extra)")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
-    pytest.skip("browser tests need Debian's chromium (.ci/run installs it: apt-get install chromium)", allow_module_level=True)
+    pytest.skip(
+        "browser tests need Debian's chromium (.ci/run installs it: apt-get install chromium)", allow_module_level=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     hostile = folder / "hostile.jsonl"
     hostile.write_text(json.dumps(HOSTILE) + "\n")
     with open_store(db) as store, store.writer():
-        sources = [str(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl"), str(EXAMPLES / "ecbplus-qeshm-earthquake.jsonl"), str(hostile)]
+        sources = [
+            str(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl"),
+            str(EXAMPLES / "ecbplus-qeshm-earthquake.jsonl"),
+            str(hostile),
+        ]
         Ingestor(store).ingest_sources(sources, SourceReader(), IngestReport())
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -176,12 +176,14 @@ def test_static_minilm_vectors_keep_paraphrases_close(tmp_path: Path) -> None:
     from consilience.embed import StaticMiniLM
 
     embedder = StaticMiniLM(cache_dir=str(tmp_path))
-    vectors = embedder.encode([
-        "Quake hits island off south Iran, five hurt",
-        "A magnitude 5.6 earthquake struck Qeshm island in Iran",
-        "Robbers steal 80 million euros of jewels from a Paris store",
-        "",
-    ])
+    vectors = embedder.encode(
+        [
+            "Quake hits island off south Iran, five hurt",
+            "A magnitude 5.6 earthquake struck Qeshm island in Iran",
+            "Robbers steal 80 million euros of jewels from a Paris store",
+            "",
+        ]
+    )
     assert vectors.shape == (4, 384)
     similarity = vectors @ vectors.T
     assert similarity[0, 1] > similarity[0, 2] + 0.3

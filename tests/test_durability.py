@@ -71,7 +71,9 @@ def test_kill_nine_during_ingest_loses_nothing_committed(store_location: str, du
         while time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.2)
             try:
-                now = check_consistent(store_location) if os.path.exists(store_location) or "://" in store_location else 0
+                now = (
+                    check_consistent(store_location) if os.path.exists(store_location) or "://" in store_location else 0
+                )
             except Exception:
                 now = stored  # the schema may not exist yet in the very first second
             if now > stored:

@@ -44,7 +44,9 @@ def test_an_older_store_is_migrated_and_keeps_its_data(store_location: str, hash
     from consilience.store.postgres import PostgresStore
     from consilience.store.sqlite import SQLiteStore
 
-    old: Store = PostgresStore(store_location) if store_location.startswith("postgresql") else SQLiteStore(store_location)
+    old: Store = (
+        PostgresStore(store_location) if store_location.startswith("postgresql") else SQLiteStore(store_location)
+    )
     old.prepare(target_version=1)
     with old.transaction():
         old.execute(
@@ -72,7 +74,9 @@ def test_ingest_files_stories_and_reingest_changes_nothing(store_location: str, 
     assert partition(store_location) == first
 
 
-def test_ingesting_in_two_runs_gives_the_stories_of_one(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
+def test_ingesting_in_two_runs_gives_the_stories_of_one(
+    store_location: str, tmp_path: Path, hashing_embedder: object
+) -> None:
     one = str(tmp_path / "one.db")
     ingest(one, EXAMPLE_FILES, hashing_embedder)
     ingest(store_location, EXAMPLE_FILES[:1], hashing_embedder)  # the clusterer is rebuilt from the store between runs
@@ -80,7 +84,9 @@ def test_ingesting_in_two_runs_gives_the_stories_of_one(store_location: str, tmp
     assert partition(store_location) == partition(one)
 
 
-def test_duplicates_by_url_and_by_text_are_not_stored_twice(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
+def test_duplicates_by_url_and_by_text_are_not_stored_twice(
+    store_location: str, tmp_path: Path, hashing_embedder: object
+) -> None:
     text = "The central bank raised its main interest rate by half a point on Thursday, the third rise this year."
     rows = [
         {"id": "a", "text": text, "url": "https://news.example/rates?utm_source=x#top"},
@@ -95,7 +101,9 @@ def test_duplicates_by_url_and_by_text_are_not_stored_twice(store_location: str,
         assert store.count_articles() == 1
 
 
-def test_one_id_for_two_texts_rejects_the_input_and_writes_nothing(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
+def test_one_id_for_two_texts_rejects_the_input_and_writes_nothing(
+    store_location: str, tmp_path: Path, hashing_embedder: object
+) -> None:
     dump = tmp_path / "clash.jsonl"
     dump.write_text(json.dumps({"id": "x", "text": "First text about a storm."}) + "\n"
                     + json.dumps({"id": "x", "text": "Second, different text about an election."}) + "\n")  # fmt: skip
@@ -111,7 +119,9 @@ def test_one_id_for_two_texts_rejects_the_input_and_writes_nothing(store_locatio
     assert report.added == 0 and "already stored with a different text" in report.failed[0]
 
 
-def test_republished_copy_is_linked_to_its_original(store_location: str, tmp_path: Path, hashing_embedder: object) -> None:
+def test_republished_copy_is_linked_to_its_original(
+    store_location: str, tmp_path: Path, hashing_embedder: object
+) -> None:
     original = json.loads((EXAMPLES / "ecbplus-qeshm-earthquake.jsonl").read_text().splitlines()[0])
     words = original["text"].split()
     copy = dict(original, id="copy", url=None, outlet="Wire reprint", text=" ".join([*words[:-1], "(AFP)"]))
@@ -180,7 +190,9 @@ def test_show_caches_annotations_and_comparison(store_location: str) -> None:
             compare_stored_story(store, "nope")
 
 
-def test_readers_see_committed_data_while_a_writer_holds_a_transaction(store_location: str, hashing_embedder: object) -> None:
+def test_readers_see_committed_data_while_a_writer_holds_a_transaction(
+    store_location: str, hashing_embedder: object
+) -> None:
     ingest(store_location, EXAMPLE_FILES[:1], hashing_embedder)
     with open_store(store_location) as writer, open_store(store_location) as reader:
         with writer.transaction():
@@ -267,4 +279,7 @@ def test_cli_postgresql_url_that_does_not_answer_exits_5() -> None:
     done = subprocess.run([sys.executable, "-m", "consilience.cli", "stories", "--db", "postgresql://u:pw@127.0.0.1:9/x"],
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 5
-    assert "postgresql://u:***@127.0.0.1:9/x: cannot connect to PostgreSQL" in done.stderr and "Traceback" not in done.stderr
+    assert (
+        "postgresql://u:***@127.0.0.1:9/x: cannot connect to PostgreSQL" in done.stderr
+        and "Traceback" not in done.stderr
+    )

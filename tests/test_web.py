@@ -20,7 +20,7 @@ HOSTILE = {
     "id": "hostile-1",
     "title": "<script>window.pwned = 1; alert('title')</script>Quake report",
     "text": "An earthquake of magnitude 5.6 struck Qeshm island on Sunday, officials said. "
-    "<img src=x onerror=\"window.pwned=2\"> <a href=\"javascript:alert(3)\">click</a> "
+    '<img src=x onerror="window.pwned=2"> <a href="javascript:alert(3)">click</a> '
     "Five people were hurt in the quake, the state television said.",
     "url": "javascript:alert(4)",
     "outlet": "<b>Evil</b> Times",
@@ -37,7 +37,11 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     hostile = tmp_path_factory.mktemp("hostile") / "hostile.jsonl"
     hostile.write_text(json.dumps(HOSTILE) + "\n")
     with open_store(db) as store, store.writer():
-        sources = [str(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl"), str(EXAMPLES / "ecbplus-qeshm-earthquake.jsonl"), str(hostile)]
+        sources = [
+            str(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl"),
+            str(EXAMPLES / "ecbplus-qeshm-earthquake.jsonl"),
+            str(hostile),
+        ]
         Ingestor(store).ingest_sources(sources, SourceReader(), IngestReport())
     return TestClient(create_app(db, token="sesame"), raise_server_exceptions=False)
 
@@ -49,7 +53,14 @@ def heist_story(client: TestClient) -> str:
 
 def test_openapi_and_health(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("/api/health", "/api/stories", "/api/stories/{story_id}", "/api/search", "/api/ingest", "/api/compare"):
+    for path in (
+        "/api/health",
+        "/api/stories",
+        "/api/stories/{story_id}",
+        "/api/search",
+        "/api/ingest",
+        "/api/compare",
+    ):
         assert path in spec["paths"]
     health = client.get("/api/health").json()
     assert health["status"] == "ok" and health["articles"] == 21
@@ -79,7 +90,9 @@ def test_story_detail_has_conflict_brief_timeline_and_coverage(client: TestClien
 
 def test_article_page_highlights_the_sentences_behind_a_fact(client: TestClient) -> None:
     story = heist_story(client)
-    fact = next(f for f in client.get(f"/api/stories/{story}").json()["stories"][0]["facts"] if f["status"] == "conflict")
+    fact = next(
+        f for f in client.get(f"/api/stories/{story}").json()["stories"][0]["facts"] if f["status"] == "conflict"
+    )
     mention = fact["mentions"][0]
     page = client.get(f"/articles/{mention['article']}", params={"story": story, "fact": fact["id"]}).text
     marked = re.findall(r'<mark class="evidence">(.*?)</mark>', page, flags=re.S)
@@ -102,15 +115,25 @@ def test_unknown_story_and_article(client: TestClient) -> None:
 
 
 def test_writes_need_the_token_and_validate(client: TestClient) -> None:
-    article = {"articles": [{"id": "new-1", "title": "Bridge closed", "text": "The harbour bridge closed on Monday for repairs."}]}
+    article = {
+        "articles": [
+            {"id": "new-1", "title": "Bridge closed", "text": "The harbour bridge closed on Monday for repairs."}
+        ]
+    }
     assert client.post("/api/ingest", json=article).status_code == 401
     ok = client.post("/api/ingest", json=article, headers={"Authorization": "Bearer sesame"})
     assert ok.status_code == 200 and ok.json()["added"] == 1
-    bad = client.post("/api/ingest", content=b"{not json", headers={"Authorization": "Bearer sesame", "Content-Type": "application/json"})
+    bad = client.post(
+        "/api/ingest",
+        content=b"{not json",
+        headers={"Authorization": "Bearer sesame", "Content-Type": "application/json"},
+    )
     assert bad.status_code == 422 and "Traceback" not in bad.text
     empty = client.post("/api/ingest", json={"articles": [{"id": "x"}]}, headers={"Authorization": "Bearer sesame"})
     assert empty.status_code == 422
-    private = client.post("/api/ingest", json={"urls": ["http://127.0.0.1:9/feed"]}, headers={"Authorization": "Bearer sesame"})
+    private = client.post(
+        "/api/ingest", json={"urls": ["http://127.0.0.1:9/feed"]}, headers={"Authorization": "Bearer sesame"}
+    )
     assert private.status_code == 200 and "loopback" in " ".join(private.json()["failed"])
 
 
@@ -125,7 +148,9 @@ def test_oversized_requests_are_refused(client: TestClient) -> None:
 
 def test_compare_api_and_page_give_the_cli_report(client: TestClient, seed_paths: list[Path]) -> None:
     texts = [p.read_text(encoding="utf-8") for p in seed_paths]
-    api = client.post("/api/compare", json={"articles": [{"id": p.name, "text": t} for p, t in zip(seed_paths, texts, strict=True)]})
+    api = client.post(
+        "/api/compare", json={"articles": [{"id": p.name, "text": t} for p, t in zip(seed_paths, texts, strict=True)]}
+    )
     assert api.status_code == 200
     story = api.json()["stories"][0]
     assert sum(f["status"] == "corroborated" for f in story["facts"]) >= 5 and story["event_date"] == "2023-02-22"

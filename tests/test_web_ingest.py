@@ -80,7 +80,9 @@ class Handler(BaseHTTPRequestHandler):
             body = page("Café owners protest", "Café").decode().replace("Café", "Caf\u00e9").encode("latin-1")
             return self._send(200, body, "text/html; charset=utf-8")
         if path == "/broken.xml":
-            return self._send(200, b"<?xml version='1.0'?><rss><channel><item><title>oops</item></rss", "application/rss+xml")
+            return self._send(
+                200, b"<?xml version='1.0'?><rss><channel><item><title>oops</item></rss", "application/rss+xml"
+            )
         if path == "/empty.xml":
             return self._send(200, b"<?xml version='1.0'?><rss version='2.0'><channel><title>Quiet</title></channel></rss>",
                               "application/rss+xml")  # fmt: skip
@@ -210,16 +212,22 @@ def test_canonical_url() -> None:
     assert canonical_url("not a url") is None
 
 
-def test_feed_ingest_into_store_then_watch_sends_conditional_requests(server: str, tmp_path: Path, hashing_embedder: object) -> None:
+def test_feed_ingest_into_store_then_watch_sends_conditional_requests(
+    server: str, tmp_path: Path, hashing_embedder: object
+) -> None:
     location = str(tmp_path / "feeds.db")
     with open_store(location) as store, store.writer():
         hooks = FetchHooks(validators=store.fetch_validators, record=store.log_fetch,
                            known_url=lambda url: store.value("SELECT 1 FROM articles WHERE canonical_url = ?", (url,)) is not None)  # fmt: skip
         ingestor = Ingestor(store, embedder=hashing_embedder)  # type: ignore[arg-type]
-        report = ingestor.ingest_sources([f"{server}/feed.xml"], SourceReader(fetcher=fetcher(), hooks=hooks, conditional=True), IngestReport())
+        report = ingestor.ingest_sources(
+            [f"{server}/feed.xml"], SourceReader(fetcher=fetcher(), hooks=hooks, conditional=True), IngestReport()
+        )
         assert report.added == 3
         Handler.requests.clear()
-        second = ingestor.ingest_sources([f"{server}/feed.xml"], SourceReader(fetcher=fetcher(), hooks=hooks, conditional=True), IngestReport())
+        second = ingestor.ingest_sources(
+            [f"{server}/feed.xml"], SourceReader(fetcher=fetcher(), hooks=hooks, conditional=True), IngestReport()
+        )
         assert second.added == 0 and any("not modified" in w for w in second.warnings)
         feed_requests = [headers for path, headers in Handler.requests if path == "/feed.xml"]
         assert feed_requests and feed_requests[0].get("If-None-Match") == '"v1"'
@@ -280,23 +288,37 @@ def test_cli_ingest_store_commands(tmp_path: Path) -> None:
     assert done.returncode == 3 and "binary.txt: looks like a binary file" in done.stderr
     report = json.loads(done.stdout)
     assert report["added"] == 5 and report["store"]["articles"] == 5
-    stories = json.loads(subprocess.run([*run, "stories", "--db", db, "--json"], capture_output=True, text=True, timeout=120).stdout)
+    stories = json.loads(
+        subprocess.run([*run, "stories", "--db", db, "--json"], capture_output=True, text=True, timeout=120).stdout
+    )
     assert {a for s in stories["stories"] for a in s["articles"]} == {f"ecb-20_{n}ecb" for n in range(1, 6)}
     story = stories["stories"][0]["id"]
     shown = subprocess.run([*run, "show", story, "--db", db, "--json"], capture_output=True, text=True, timeout=300)
     assert shown.returncode == 0 and json.loads(shown.stdout)["stories"][0]["facts"]
     missing = subprocess.run([*run, "show", "s999", "--db", db], capture_output=True, text=True, timeout=120)
     assert missing.returncode != 0 and "s999: no such story" in missing.stderr and "Traceback" not in missing.stderr
-    found = json.loads(subprocess.run([*run, "search", "Qeshm", "--db", db, "--json"], capture_output=True, text=True, timeout=120).stdout)
+    found = json.loads(
+        subprocess.run(
+            [*run, "search", "Qeshm", "--db", db, "--json"], capture_output=True, text=True, timeout=120
+        ).stdout
+    )
     assert found["hits"]
     out = tmp_path / "all.parquet"
-    assert subprocess.run([*run, "export", "--format", "parquet", "-o", str(out), "--db", db], timeout=120).returncode == 0
+    assert (
+        subprocess.run([*run, "export", "--format", "parquet", "-o", str(out), "--db", db], timeout=120).returncode == 0
+    )
     import pyarrow.parquet as pq
 
     assert pq.read_table(out).num_rows == 5
-    csv_out = subprocess.run([*run, "export", "--format", "csv", "--db", db], capture_output=True, text=True, timeout=120)
+    csv_out = subprocess.run(
+        [*run, "export", "--format", "csv", "--db", db], capture_output=True, text=True, timeout=120
+    )
     assert csv_out.stdout.splitlines()[0].startswith("id,url,title")
     not_store = tmp_path / "notes.txt"
     not_store.write_text("hello\n" * 100)
     refused = subprocess.run([*run, "stories", "--db", str(not_store)], capture_output=True, text=True, timeout=120)
-    assert refused.returncode == 5 and "not a consilience store" in refused.stderr and not_store.read_text() == "hello\n" * 100
+    assert (
+        refused.returncode == 5
+        and "not a consilience store" in refused.stderr
+        and not_store.read_text() == "hello\n" * 100
+    )

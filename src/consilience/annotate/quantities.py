@@ -106,7 +106,7 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
     before = text[max(0, start - 40) : start]
     after = text[end : end + 40]
     plain = not (currency_prefix or scale_word or suffix)
-    if not is_word and not currency_prefix and re.search(r"[A-Za-z]-$", before):
+    if not is_word and not currency_prefix and re.search(r"\b[A-Z]{1,4}-$", before):
         return None  # a model name: "AK-47", "F-16"
     if not is_word and re.search(r"\d\s?:\s?$", before):
         return None  # the minutes of a clock time

@@ -129,6 +129,12 @@ def _clause(text: str, quantity: Quantity) -> tuple[str, str]:
     return before, after
 
 
+def _near_after(between: str) -> bool:
+    """At most three words, none a preposition: "people were killed", not "shots in her death"."""
+    words = between.split()
+    return len(words) <= 3 and not any(w in ("in", "of", "at", "on", "for", "from", "with", "to", "by") for w in words)
+
+
 def _role(quantity: Quantity, before: str, after: str) -> str | None:
     if quantity.unit == "magnitude":
         return "magnitude"
@@ -144,7 +150,7 @@ def _role(quantity: Quantity, before: str, after: str) -> str | None:
         if role in ("age", "sentence"):
             continue
         # after the number the cue must follow within three words ("13 shots in her death" counts shots)
-        distances = [m.start() for m in pattern.finditer(after) if len(after[: m.start()].split()) <= 3]
+        distances = [m.start() for m in pattern.finditer(after) if _near_after(after[: m.start()])]
         distances += [len(before) - m.end() + 1 for m in pattern.finditer(before)]
         for distance in distances:
             if best is None or distance < best[0]:

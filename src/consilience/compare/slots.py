@@ -86,21 +86,26 @@ def _facts_of_slot(
     slot, measure, _time, _subject = key
     clusters = _value_clusters(figures, settings)
     article_sets = [{claims[f.claim].article.id for f in cluster} for cluster in clusters]
+    # a source "also states" a group's value only with a figure about as precise ("a magnitude 6 quake" does not
+    # state 6.1)
+    stating = []
+    for cluster in clusters:
+        finest = min(_coarseness(f.quantity, settings) for f in cluster)
+        stating.append({claims[f.claim].article.id for f in cluster
+                        if _coarseness(f.quantity, settings) <= 2 * finest})  # fmt: skip
     threshold = settings.slot_conflict_similarity
     clashing: set[int] = set()
     for a in range(len(clusters)):
         for b in range(a + 1, len(clusters)):
             for fa in clusters[a]:
                 article_a = claims[fa.claim].article.id
-                if article_a in article_sets[b]:
+                if article_a in stating[b]:
                     continue  # this source also states the other value: no contradiction of its own
                 for fb in clusters[b]:
                     article_b = claims[fb.claim].article.id
-                    if article_b == article_a or article_b in article_sets[a]:
+                    if article_b == article_a or article_b in stating[a]:
                         continue
                     if fa.quantity.hedged or fb.quantity.hedged or _tight(fa.quantity, fb.quantity, settings):
-                        continue
-                    if _elsewhere(claims[fa.claim], claims[fb.claim]):
                         continue
                     if similarity[fa.claim, fb.claim] >= threshold:
                         clashing.update((a, b))
@@ -118,16 +123,6 @@ def _facts_of_slot(
             _slot_fact(story_id, slot, measure, cluster, claims, similarity, FactStatus.CORROBORATED, [cluster], [])
         )
     return facts
-
-
-_PLACES = frozenset({"GPE", "LOC", "FAC"})
-
-
-def _elsewhere(a: Claim, b: Claim) -> bool:
-    """The two sentences name places and share none: figures about different things."""
-    names_a = {m.entity_id for m in a.article.entities if m.sentence == a.sentence and m.label in _PLACES}
-    names_b = {m.entity_id for m in b.article.entities if m.sentence == b.sentence and m.label in _PLACES}
-    return bool(names_a) and bool(names_b) and not names_a & names_b
 
 
 def _value_clusters(figures: list[_Figure], settings: Settings) -> list[list[_Figure]]:

@@ -1,0 +1,276 @@
+"""Fact-level comparison: normalisation, slots, labels, regressions and the gold-set evaluation.
+
+Sentences are quoted from the development datasets (ECB+, BASIL) in ../shared/datasets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from consilience.annotate import annotate_articles
+from consilience.annotate.quantities import extract_quantities
+from consilience.annotate.slots import assign_slots
+from consilience.cli import EXIT_INPUT, main
+from consilience.compare import compare_story
+from consilience.model import Article, FactStatus, Quantity, Sentence, Story, StoryComparison
+
+from .conftest import DATASETS, REPO
+
+GOLD = REPO / "eval" / "comparison-gold.json"
+
+
+def _figures(text: str) -> list[Quantity]:
+    quantities = extract_quantities(text, [Sentence(0, 0, len(text), text)])
+    assign_slots(text, quantities)
+    return [q for q in quantities if q.conversion_of is None]
+
+
+def _compare(*texts: str, published: list[dt.datetime] | None = None) -> StoryComparison:
+    articles = [
+        Article(id=f"a{n}", text=text, published=published[n] if published else None) for n, text in enumerate(texts)
+    ]
+    annotate_articles(articles)
+    return compare_story(Story(id="s", articles=[a.id for a in articles]), articles)
+
+
+def _by_status(result: StoryComparison, status: FactStatus) -> list[str]:
+    return [f"{f.slot}: {f.conflict}" for f in result.facts if f.status == status]
+
+
+# normalisation
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "measure"),
+    [
+        ("another 20, 000 people marched through the city center", 20000, "count"),  # tokenised thousands
+        ('"Twenty-three personnel (12 Somali and 11 Yemeni) surrendered on boarding', 23, "count"),
+        ("a euro110 billion ($141 billion) loan package", 1.1e11, "money:EUR"),
+        ("Robbers in drag steal e80 million from Paris diamond store", 8e7, "money:EUR"),
+        ("Iran's state television says a magnitude-5.2 quake has injured three people", 5.2, "magnitude"),
+        ("Earlier on Sunday a 5.6 quake jolted the island", 5.6, "magnitude"),
+        ("chased him for 30 miles", 30 * 1.609344, "km"),
+    ],
+)
+def test_quantities_normalised(text: str, amount: float, measure: str) -> None:
+    first = _figures(text)[0]
+    assert first.amount == pytest.approx(amount)
+    assert first.measure == measure
+
+
+def test_a_bracketed_dollar_figure_converts_a_figure_whose_currency_sign_was_lost() -> None:
+    text = "since agreeing a ? 110 - billion ($143 - billion) EU and IMF debt bailout"
+    quantities = extract_quantities(text, [Sentence(0, 0, len(text), text)])
+    assert [q.conversion_of for q in quantities] == [None, 0]
+
+
+def test_ranges_model_names_and_tickers_are_not_figures() -> None:
+    assert [(q.amount, q.qualifier) for q in _figures("Three or four robbers burst into the store")] == [
+        (4.0, "approx")
+    ]
+    assert _figures("seized seven AK-47 assault rifles") == []
+
+
+# slots
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("killing at least seven people and injuring 40, 15 of them on Qeshm.", [("killed", False), ("injured", False),
+                                                                               (None, True)]),
+        ("Quake hits island off south Iran, five hurt : media.", [("injured", False)]),
+        ("Riots left three bank workers dead and engulfed the streets", [("killed", False)]),
+        ("A Michigan man shot to death one person and injured two others Monday", [("killed", False),
+                                                                                  ("injured", False)]),
+        ("Police said two women and one man died at a branch of the bank", [("women", True), ("killed", True)]),
+        ("The Indian navy captured 23 pirates who threatened a merchant vessel", [("arrested", False)]),
+        ("Esther Williams, Olympic swimmer turned actress and pinup girl, dies at 91.", [("age", False)]),
+        ("Vincent Gigante, who died yesterday in federal prison at 77, was the boss", [("age", False)]),
+        ("said 61 - year - old Anargyros Bizianis", [("age", False)]),
+        ("Report : Red Sox offer Teixeira $200 million.", [("offer", False)]),
+        ("Qeshm, located 1, 150 kilometers (700 miles) southeast of Tehran", [("distance", False)]),
+        ("Both are charged with murder, with Lopez standing accused of letting off 13 shots in Horton's death.",
+         [("shot", False)]),
+        ("Brooklyn Mother of 13 Zurana Horton shot and killed in a gang shooting", [("children", False)]),
+        ("some 420 passengers and crew", [("passengers and crew", False)]),
+    ],
+)  # fmt: skip
+def test_slots(text: str, expected: list[tuple[str, bool]]) -> None:
+    assert [(q.slot, q.part) for q in _figures(text)] == expected
+
+
+def test_hedged_and_past_figures_are_marked() -> None:
+    feared = _figures("it is feared that three crew members lost their lives under questionable circumstances")
+    assert feared[0].slot == "killed" and feared[0].hedged
+    prior = _figures('"Gray has four prior arrests, including charges of grand larceny')
+    assert prior[0].hedged
+
+
+# labels, on sentences of one ECB+ story each
+
+
+@pytest.fixture(scope="module")
+def quake() -> StoryComparison:
+    return _compare(
+        "A 5.6 magnitude earthquake hit an island off Iran's southern coast on Sunday, injuring five people and "
+        "damaging buildings, Iranian media said.",
+        "According to the student ISNA news agency, the quake on the outskirts of Dargahan, a small town on the "
+        "island, injured two people. A strong 5.6 -magnitude earthquake jolted part of Qeshm island on Sunday.",
+    )
+
+
+def test_conflict_shows_every_source_value(quake: StoryComparison) -> None:
+    conflicts = [f for f in quake.facts if f.status == FactStatus.CONFLICT]
+    assert [f.slot for f in conflicts] == ["injured"]
+    values = {(m.article, m.value["amount"]) for m in conflicts[0].mentions if m.value}
+    assert values == {("a0", 5.0), ("a1", 2.0)}
+    assert "five in a0" in (conflicts[0].conflict or "") and "two in a1" in (conflicts[0].conflict or "")
+
+
+def test_corroborated_magnitude_across_wordings(quake: StoryComparison) -> None:
+    magnitude = [f for f in quake.facts if f.slot == "magnitude"]
+    assert [f.status for f in magnitude] == [FactStatus.CORROBORATED]
+    assert set(magnitude[0].articles) == {"a0", "a1"}
+
+
+def test_killed_and_injured_are_different_slots() -> None:
+    result = _compare(
+        "A Michigan man shot to death one person and injured two others Monday at the accounting firm.",
+        "Gunman kills 1, wounds 2 at accounting office. An accounting firm employee shot and killed a woman and "
+        "wounded two men Monday.",
+    )
+    assert _by_status(result, FactStatus.CONFLICT) == []
+    assert {f.slot for f in result.facts if f.status == FactStatus.CORROBORATED} >= {"killed", "injured"}
+
+
+def test_parts_of_a_list_are_not_a_different_toll() -> None:
+    """Regression: "two women and one man died" was read as one killed against three."""
+    result = _compare(
+        "A firebomb attack on a bank in Greece killed at least three people today. Police said two women and one "
+        "man died at a branch of the Marfin bank.",
+        "Riots over harsh new austerity measures left three bank workers dead on Wednesday.",
+    )
+    assert _by_status(result, FactStatus.CONFLICT) == []
+
+
+def test_conversions_at_different_rates_are_not_a_conflict() -> None:
+    result = _compare(
+        "The strike was the first major test since agreeing a ? 110 - billion ($143 - billion) EU and IMF debt "
+        "bailout at the weekend.",
+        "The strike was the first major test since agreeing a ? 110 billion ($158 billion) EU and IMF debt bailout "
+        "over the weekend.",
+    )
+    assert _by_status(result, FactStatus.CONFLICT) == []
+
+
+def test_rounding_is_not_a_conflict() -> None:
+    result = _compare(
+        "Trump is also expected to approve Congress’ spending bill, which grants him $1.375 billion for the wall.",
+        "Trump said Friday he signs a funding package that includes just $1.4 billion for border security.",
+    )
+    assert _by_status(result, FactStatus.CONFLICT) == []
+
+
+def test_ages_of_different_people_are_not_a_conflict_but_one_persons_are() -> None:
+    apart = _compare(
+        "Police allege Eric Allen Kirkpatrick, 61, opened fire at a Vancouver office Christmas party Friday.",
+        "Those who knew Benjamin David Banky, 40, were still in shock after he was gunned down at his office.",
+    )
+    assert _by_status(apart, FactStatus.CONFLICT) == []
+    same = _compare(
+        "Sixty-year-old Sharron Diane Crawford Smith is now accused of murdering two women at a Staunton ice cream "
+        "store in 1967.",
+        "Staunton Police Chief Jim Williams announced 61-year-old Sharron Diane Crawford Smith was arrested Friday.",
+    )
+    assert [f.slot for f in same.facts if f.status == FactStatus.CONFLICT] == ["age"]
+
+
+def test_a_coarse_figure_does_not_chain_two_different_ones() -> None:
+    """Regression: "a magnitude 6 quake" joined 5.9 and 6.1 into one corroborated value."""
+    result = _compare(
+        "The 6.1 - magnitude quake struck Qeshm island, home to 120, 000 people, state media said.",
+        "The 5.9 - magnitude quake struck Qeshm island, home to 120, 000 people, state media said. A magnitude 6 "
+        "quake can cause severe damage.",
+    )
+    assert [f.slot for f in result.facts if f.status == FactStatus.CONFLICT] == ["magnitude"]
+
+
+def test_a_rising_toll_in_later_reports_is_an_update() -> None:
+    result = _compare(
+        "An earthquake hit southern Iran on Sunday. The governor told the AFP news agency three people were killed "
+        "in the quake.",
+        "An earthquake hit southern Iran on Sunday. Ten people were killed in the quake, officials said.",
+        published=[dt.datetime(2005, 11, 27, 12), dt.datetime(2005, 11, 28, 9)],
+    )
+    updated = [f for f in result.facts if f.status == FactStatus.UPDATED]
+    assert [f.slot for f in updated] == ["killed"]
+    assert [u["amount"] for u in updated[0].updates] == [3.0, 10.0]
+    assert _by_status(result, FactStatus.CONFLICT) == []
+    assert any("updated" in line.text for line in result.brief)
+
+
+def test_the_same_different_tolls_at_one_time_are_a_conflict() -> None:
+    result = _compare(
+        "Police said 12 people were injured in the riots.",
+        "Police said 18 people had been injured in the violence.",
+        published=[dt.datetime(2010, 5, 5), dt.datetime(2010, 5, 5)],
+    )
+    assert [f.slot for f in result.facts if f.status == FactStatus.CONFLICT] == ["injured"]
+
+
+# the gold set and its evaluation
+
+
+def _dataset_rows() -> dict[str, dict[str, str]]:
+    rows = {}
+    for name in ("ecbplus-dev.jsonl", "basil-dev.jsonl"):
+        path = DATASETS / name
+        if not path.exists():
+            pytest.skip(f"{path} not found (datasets live in ../shared, outside the repository)")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            rows[record["id"]] = record
+    return rows
+
+
+def test_gold_evidence_is_exact_text_of_its_story() -> None:
+    rows = _dataset_rows()
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    assert len(gold["stories"]) >= 30
+    for story in gold["stories"]:
+        types = {item["type"] for item in story["items"]}
+        assert types <= {"conflict", "update", "corroborated", "trap", "ambiguous"}
+        for item in story["items"]:
+            assert len({m["article"] for m in item["mentions"]}) >= 2, item
+            for mention in item["mentions"]:
+                record = rows[mention["article"]]
+                assert record["story"] == story["story"]
+                assert mention["evidence"] in f"{record['title'] or ''}\n\n{record['text']}", mention
+
+
+def test_evaluate_comparison_on_two_gold_stories(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _dataset_rows()
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    subset = tmp_path / "gold.json"
+    subset.write_text(
+        json.dumps({"stories": [s for s in gold["stories"] if s["story"] in ("ecb-20-ecb", "ecb-18-ecb")]})
+    )
+    code = main(["evaluate", "comparison", str(subset), str(DATASETS / "ecbplus-dev.jsonl"), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["stories"] == 2
+    assert report["conflicts"]["gold"] == 1 and report["conflicts"]["found"] == 1
+    assert report["traps"]["false_conflicts"] == 0
+    assert report["corroborations"]["recall"] >= 0.5
+
+
+def test_evaluate_comparison_refuses_a_broken_gold_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "gold.json"
+    broken.write_text('{"stories": [{"story": "ecb-20-ecb", "items": [{"type": "contradiction", "mentions": []}]}]}')
+    assert main(["evaluate", "comparison", str(broken), str(tmp_path / "none.jsonl")]) == EXIT_INPUT
+    assert "type must be one of" in capsys.readouterr().err
