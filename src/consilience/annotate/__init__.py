@@ -8,6 +8,7 @@ rule-based over the cleaned text. All offsets index ``Article.text``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,9 @@ def annotate_articles(
     jobs = [(article, start, chunk) for article in articles for start, chunk in chunk_text(article.text, settings)]
     for article in articles:
         article.sentences, article.entities, article.quotes = [], [], []
-    docs: Iterator[Doc] = nlp.pipe((chunk for _, _, chunk in jobs), batch_size=16)
+    docs: Iterator[Doc] = nlp.pipe(
+        (chunk for _, _, chunk in jobs), batch_size=16, n_process=_processes(len(jobs), settings)
+    )
     if progress:
         from rich.progress import track
 
@@ -46,6 +49,15 @@ def annotate_articles(
     for article in articles:
         _annotate_rules(article, settings)
     return articles
+
+
+def _processes(chunks: int, settings: Settings) -> int:
+    """spaCy worker processes: the setting, or (0) one per core up to 4 once there is enough work to pay for them."""
+    if settings.annotate_processes > 0:
+        return settings.annotate_processes
+    if chunks < settings.annotate_parallel_min:
+        return 1
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 def annotate_article(article: Article, settings: Settings = DEFAULT_SETTINGS) -> Article:

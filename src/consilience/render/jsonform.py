@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Article, Comparison, StoryComparison, to_plain
+from .common import coverage_matrix
 
 SCHEMA_VERSION = 1
 
@@ -56,6 +57,8 @@ def _story(item: StoryComparison) -> dict[str, Any]:
                 "value": f.value,
                 "date": f.date,
                 "conflict": f.conflict,
+                "slot": f.slot,
+                "updates": f.updates,
                 "sources": f.articles,
                 "mentions": [to_plain(m) for m in f.mentions],
             }
@@ -63,4 +66,5 @@ def _story(item: StoryComparison) -> dict[str, Any]:
         ],
         "brief": [to_plain(line) for line in item.brief],
         "timeline": [to_plain(entry) for entry in item.timeline],
+        "coverage": coverage_matrix(item),
     }
