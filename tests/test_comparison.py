@@ -274,3 +274,25 @@ def test_evaluate_comparison_refuses_a_broken_gold_file(tmp_path: Path, capsys: 
     broken.write_text('{"stories": [{"story": "ecb-20-ecb", "items": [{"type": "contradiction", "mentions": []}]}]}')
     assert main(["evaluate", "comparison", str(broken), str(tmp_path / "none.jsonl")]) == EXIT_INPUT
     assert "type must be one of" in capsys.readouterr().err
+
+
+def test_figures_of_another_month_are_another_slot() -> None:
+    """Regression: earlier heists listed in a heist report ("In July ... £88m") clashed with its £1.7m."""
+    result = _compare(
+        "Jewellery and watches worth £1.7m have been stolen during a heist in an upmarket central Paris shop.",
+        "They made off with 2m euros (£1.7m ; $2.6m) in gems and watches. In July, a masked jewel thief stole £88m "
+        "worth of precious stones from the Carlton Hotel in Cannes.",
+        published=[dt.datetime(2013, 9, 9), dt.datetime(2013, 9, 9)],
+    )
+    assert _by_status(result, FactStatus.CONFLICT) == []
+
+
+def test_a_pronoun_sentence_keeps_the_time_of_the_sentence_before() -> None:
+    """Regression: "It killed 612 people", about a 2003 quake, clashed with the day's toll."""
+    result = _compare(
+        "An earthquake killed 10 people on Qeshm island on Sunday, officials said.",
+        "The quake killed 10 people on Qeshm island on Sunday. The last major quake in Iran struck Bam in December "
+        "2003. It killed 612 people and injured more than 1, 400.",
+        published=[dt.datetime(2005, 11, 27), dt.datetime(2005, 11, 27)],
+    )
+    assert _by_status(result, FactStatus.CONFLICT) == []

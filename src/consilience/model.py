@@ -18,7 +18,22 @@ from typing import Any, Literal
 FactKind = Literal["quote", "quantity", "date", "statement"]
 # units of measurement; any other ``Quantity.unit`` is the noun a count counts
 MEASUREMENT_UNITS = frozenset(
-    {"percent", "percentage point", "km", "m", "kg", "t", "degree", "hour", "day", "week", "month", "year", "magnitude"}
+    {
+        "percent",
+        "percentage point",
+        "km",
+        "m",
+        "kg",
+        "t",
+        "degree",
+        "hour",
+        "day",
+        "night",
+        "week",
+        "month",
+        "year",
+        "magnitude",
+    }
 )
 
 

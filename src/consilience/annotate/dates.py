@@ -243,8 +243,13 @@ def _spec_of(kind: str, match: re.Match[str]) -> _Spec | None:
         words = groups["rel"].lower().split()
         relative = words[-2] if len(words) > 1 else words[0]  # "the previous year" -> "previous"
     weekday = WEEKDAYS.get(groups["weekday"].lower()) if groups.get("weekday") else None
-    if kind == "month" and not (year or relative or groups.get("part")) and month_name and len(month_name) <= 4:
-        return None  # bare abbreviations ("Jan") without context are too ambiguous
+    if kind == "month" and not (year or relative or groups.get("part")) and month_name:
+        name = month_name.lower().rstrip(".")
+        if name not in ("may", "june", "july") and len(name) <= 4:
+            return None  # bare abbreviations ("Jan") without context are too ambiguous
+        before = match.string[max(0, match.start() - 12) : match.start()]
+        if name == "may" and not re.search(r"\b(?:in|since|by|until|from|during|last|next|this|of)\s+$", before, re.I):
+            return None  # "May" alone is as often the verb; "in May" is the month
     return _Spec(kind=kind, year=year, month=month, day=day, weekday=weekday, relative=relative)
 
 

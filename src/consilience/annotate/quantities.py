@@ -38,7 +38,7 @@ _UNITS = {
     "kilometers": ("km", 1.0), "miles": ("km", 1.609344), "mile": ("km", 1.609344), "metres": ("m", 1.0),
     "meters": ("m", 1.0), "feet": ("m", 0.3048), "ft": ("m", 0.3048), "kg": ("kg", 1.0), "kilograms": ("kg", 1.0),
     "tonnes": ("t", 1.0), "tons": ("t", 1.0), "degrees": ("degree", 1.0), "hours": ("hour", 1.0),
-    "days": ("day", 1.0), "weeks": ("week", 1.0), "months": ("month", 1.0), "years": ("year", 1.0),
+    "days": ("day", 1.0), "nights": ("night", 1.0), "weeks": ("week", 1.0), "months": ("month", 1.0), "years": ("year", 1.0),
     "magnitude": ("magnitude", 1.0), "on the richter scale": ("magnitude", 1.0),
 }  # fmt: skip
 _QUALIFIERS = [

@@ -39,7 +39,7 @@ _ROLE_CUES: list[tuple[str, str]] = [
     ("distance", r"(?:north|south|east|west)(?:east|west)?\s+of|away from|from the|off the coast"),
     ("crowd", r"protesters|demonstrators|marched|rall(?:y|ied|ies)|took to the streets|gathered|attended"),
 ]  # fmt: skip
-ROLES = frozenset(["magnitude", *(role for role, _ in _ROLE_CUES)])
+ROLES = frozenset(["magnitude", "children", *(role for role, _ in _ROLE_CUES)])
 _CUES = [(role, re.compile(rf"\b(?:{pattern})\b")) for role, pattern in _ROLE_CUES]
 _SENTENCE = dict(_CUES)["sentence"]
 _AGE_AFTER = re.compile(r"^\s*-?\s*years?\s*-?\s*old\b")
@@ -86,14 +86,24 @@ def assign_slots(text: str, quantities: list[Quantity], entities: list[EntityMen
             quantity.slot = "children"  # "a mother of 12", "father to two boys": not victims
             continue
         quantity.slot = _role(quantity, before, after) or _counted_noun(quantity)
-        quantity.hedged = bool(_HEDGE.search(f"{before} {after}"))
+        quantity.hedged = bool(_HEDGE.search(f"{before} {after}")) or bool(
+            _BACKGROUND.search(text[max(0, quantity.start - 90) : quantity.start])
+        )
 
 
 _FAMILY = re.compile(r"\b(?:mother|father|mom|dad|parent|grandmother|grandfather|mum)s?\s+(?:of|to)\s+$", re.I)
 # a figure stated as a fear, a possibility, an aim or a past record is no fact of the event to contradict
 _HEDGE = re.compile(
     r"\b(?:feared|fears?|may|might|could|possibly|perhaps|likely|expected to|conspir\w*|plott?\w*|attempt\w*|"
-    r"tried to|threat\w*|would|prior|previous)\b"
+    r"tried to|threat\w*|would|prior|previous(?:ly)?)\b"
+)
+
+
+# "little over a month after a bandit made off with $136M": a figure from before the event
+_BACKGROUND = re.compile(
+    r"\b(?:a|an|one|two|three|four|five|six|\d+)\s+(?:days?|weeks?|months?|years?|decades?)\s+"
+    r"(?:ago|earlier|before|after)\b|\b(?:last|earlier this)\s+(?:week|month|year)\b",
+    re.I,
 )
 
 
@@ -140,7 +150,7 @@ def _role(quantity: Quantity, before: str, after: str) -> str | None:
         return "magnitude"
     if _AGE_AFTER.match(after) or _AGE_BEFORE.search(before):
         return "age"
-    if quantity.unit in ("year", "month", "week", "day", "hour"):
+    if quantity.unit in ("year", "month", "week", "day", "hour", "night"):
         return "sentence" if _SENTENCE.search(f"{before} {after}") else None
     # the nearest cue wins: words right after the number ("five hurt", "three people dead"), then before it
     best: tuple[int, str] | None = None

@@ -42,7 +42,7 @@ def content_words(text: str) -> set[str]:
     return {w[:5] for w in re.findall(r"[^\W\d_]{3,}|\d+(?:[.,]\d+)?", text.lower()) if w not in STOPWORDS}
 
 
-WEAK_UNITS = {"hour", "day", "week", "month", "year", "degree"}
+WEAK_UNITS = {"hour", "day", "night", "week", "month", "year", "degree"}
 
 
 def is_strong(quantity: Quantity) -> bool:
@@ -73,10 +73,27 @@ def other_time(claim: Claim, event_date: dt.date | None) -> bool:
 
 
 def time_of(claim: Claim, event_date: dt.date | None) -> str:
-    """What time a sentence speaks of: '' for the event's own time, else the date it names."""
-    for date in claim.article.dates:
-        if date.sentence != claim.sentence:
+    """What time a sentence speaks of: '' for the event's own time, else the date it names.
+
+    A sentence that opens on a pronoun ("It killed 612 people") speaks of the time of the
+    sentence before it when it names none itself.
+    """
+    own = _sentence_time(claim.article, claim.sentence, event_date)
+    if own is None and claim.sentence > 0 and _ANAPHORIC.match(claim.text):
+        own = _sentence_time(claim.article, claim.sentence - 1, event_date)
+    return own or ""
+
+
+_ANAPHORIC = re.compile(r"^(?:It|That|This|They|Those|These|The (?:former|latter))\b")
+
+
+def _sentence_time(article: Article, sentence: int, event_date: dt.date | None) -> str | None:
+    """The time one sentence names: None when it names none, '' for the event's own time."""
+    named = False
+    for date in article.dates:
+        if date.sentence != sentence:
             continue
+        named = True
         spec = parse_spec(date)
         if date.value is None:
             if spec is None or spec.kind not in EVENT_RELATIVE_KINDS:
@@ -92,7 +109,7 @@ def time_of(claim: Claim, event_date: dt.date | None) -> str:
             return date.value.strftime("%Y-%m")
         if date.granularity == "year" and date.value.year != event_date.year:
             return str(date.value.year)
-    return ""
+    return "" if named else None
 
 
 def compatible(a: Quantity, b: Quantity, settings: Settings) -> bool:

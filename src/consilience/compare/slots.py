@@ -30,7 +30,7 @@ import numpy as np
 from ..annotate.slots import ROLES
 from ..model import Article, Fact, FactMention, FactStatus, Quantity
 from ..settings import Settings
-from .claims import Claim, bounds, compatible, time_of, value_dict
+from .claims import Claim, bounds, compatible, is_strong, time_of, value_dict
 
 # tolls and counts that only grow as a story unfolds: a later, larger figure is an update
 CUMULATIVE_SLOTS = frozenset({"killed", "injured", "arrested", "rescued", "displaced", "missing"})
@@ -39,6 +39,9 @@ _UPDATE_CUE = re.compile(
     r"updated|has grown|went up)\b[^.;]{0,25}$",
     re.I,
 )
+
+
+_CORROBORATE_ONLY = "~"
 
 
 @dataclass
@@ -51,14 +54,25 @@ def slot_facts(
     story_id: str, claims: list[Claim], similarity: np.ndarray, settings: Settings, event_date: dt.date | None
 ) -> list[Fact]:
     """One fact per slot stated by two or more independent articles (see the module docstring)."""
-    keyed: dict[tuple[str, str, str, str], list[_Figure]] = defaultdict(list)
+    keyed: dict[tuple[str | None, str, str, str], list[_Figure]] = defaultdict(list)
     for index, claim in enumerate(claims):
         for quantity in claim.article.quantities:
             if quantity.sentence != claim.sentence or quantity.conversion_of is not None:
                 continue
-            if quantity.slot not in ROLES or quantity.part:
-                continue  # a counted noun ("three boats") is compared only inside its aligned sentence group
+            if quantity.part:
+                continue
             subject = ""
+            if quantity.slot not in ROLES:
+                # a counted noun ("two guards") or a figure without a role ("$8 billion"): gathered to show who
+                # corroborates it, never set against another value (too often it counts something else)
+                if quantity.slot is None and not is_strong(quantity):
+                    continue
+                subject = _CORROBORATE_ONLY
+            if quantity.slot == "distance":
+                place = _reference_place(claim.article, quantity)
+                if place is None:
+                    continue  # a distance from somewhere unnamed
+                subject = place
             if quantity.slot == "age":
                 person = _subject(claim.article, quantity)
                 if person is None:
@@ -68,7 +82,7 @@ def slot_facts(
             key = (quantity.slot, quantity.measure, time_of(claim, event_date), subject)
             keyed[key].append(_Figure(index, quantity))
     facts = []
-    for key, figures in sorted(keyed.items()):
+    for key, figures in sorted(keyed.items(), key=lambda item: tuple(part or "" for part in item[0])):
         if len({claims[f.claim].article.id for f in figures}) < 2:
             continue
         facts.extend(_facts_of_slot(story_id, key, figures, claims, similarity, settings))
@@ -77,13 +91,14 @@ def slot_facts(
 
 def _facts_of_slot(
     story_id: str,
-    key: tuple[str, str, str, str],
+    key: tuple[str | None, str, str, str],
     figures: list[_Figure],
     claims: list[Claim],
     similarity: np.ndarray,
     settings: Settings,
 ) -> list[Fact]:
-    slot, measure, _time, _subject = key
+    role, measure, _time, subject = key
+    slot = role or "figure"
     clusters = _value_clusters(figures, settings)
     article_sets = [{claims[f.claim].article.id for f in cluster} for cluster in clusters]
     # a source "also states" a group's value only with a figure about as precise ("a magnitude 6 quake" does not
@@ -95,7 +110,7 @@ def _facts_of_slot(
                         if _coarseness(f.quantity, settings) <= 2 * finest})  # fmt: skip
     threshold = settings.slot_conflict_similarity
     clashing: set[int] = set()
-    for a in range(len(clusters)):
+    for a in range(len(clusters) if subject != _CORROBORATE_ONLY else 0):
         for b in range(a + 1, len(clusters)):
             for fa in clusters[a]:
                 article_a = claims[fa.claim].article.id
@@ -249,13 +264,22 @@ def _subject(article: Article, quantity: Quantity) -> str | None:
     after = re.match(r"\s*-?\s*years?\s*-?\s*old\s+", article.text[quantity.end : quantity.end + 20])
     if after:
         begin = quantity.end + after.end()
-        named = [m for m in mentions if begin <= m.start <= begin + 2]
+        # "61-year-old NAME", "36-year-old champion NAME": a person within three words
+        named = [m for m in mentions if (m.start <= begin + 2 or m.label == "PERSON") and begin <= m.start <= begin + 30
+                 and len(article.text[begin : m.start].split()) <= 3]  # fmt: skip
         if named:
-            return named[0].entity_id
+            return min(named, key=lambda m: m.start).entity_id
     for mention in mentions:
         if mention.end <= quantity.start and _APPOSITION.fullmatch(article.text[mention.end : quantity.start]):
             return mention.entity_id
     return None
+
+
+def _reference_place(article: Article, quantity: Quantity) -> str | None:
+    """What a distance is measured from: the first place named after it ("60km south west of Bandar Abbas")."""
+    after = [m for m in article.entities if m.sentence == quantity.sentence and m.entity_id
+             and quantity.end <= m.start <= quantity.end + 60]  # fmt: skip
+    return min(after, key=lambda m: m.start).entity_id if after else None
 
 
 _APPOSITION = re.compile(r",?\s*(?:aged?|age of)?\s*", re.I)
