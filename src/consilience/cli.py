@@ -98,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--output", "-o", metavar="FILE", help="write to FILE (default: standard output; parquet needs a FILE)"
     )
+    spark = commands.add_parser("spark", help="run consilience on Apache Spark (archives too large for one machine)")
+    spark_commands = spark.add_subparsers(dest="spark_command", required=True, metavar="WHAT")
+    spark_run = spark_commands.add_parser(
+        "run", help="stories and facts of JSONL/Parquet/WARC input, written as Parquet (docs/spark.md)"
+    )
+    _spark_run_arguments(spark_run)
+    spark_load = spark_commands.add_parser("load", help="load a run's outputs into the store, for the web app")
+    spark_load.add_argument("output", metavar="OUTPUT", help="the --output folder of `consilience spark run`")
+    _db_argument(spark_load)
+    spark_load.add_argument("--json", action="store_true", help="print the load report as JSON")
     evaluate = commands.add_parser("evaluate", help="measure consilience on a labelled dataset")
     evaluations = evaluate.add_subparsers(dest="evaluation", required=True, metavar="WHAT")
     clustering = evaluations.add_parser(
@@ -138,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "stories":
             return _stories(args) if args.paths else _stored_stories(args)
         commands = {"ingest": _ingest, "watch": _watch, "show": _show, "search": _search, "export": _export,
-                    "serve": _serve}  # fmt: skip
+                    "serve": _serve, "spark": _spark}  # fmt: skip
         return commands[args.command](args)
     except InputError as error:
         print(f"consilience: error: {error}", file=sys.stderr)
@@ -205,6 +215,41 @@ def _stories(args: argparse.Namespace) -> int:
                 copy = story.republished.get(article_id) or article.duplicate_of
                 note = f"  [copy of {copy}]" if copy else ""
                 print(f"  {article_id}  {(article.title or article.text).splitlines()[0][:80]}{note}")
+    return EXIT_OK
+
+
+def _spark_run_arguments(parser: argparse.ArgumentParser) -> None:
+    try:
+        from .spark.job import add_run_arguments
+    except ImportError:  # the spark extra's pandas is missing: `spark run` says so when called
+        parser.add_argument("rest", nargs=argparse.REMAINDER)
+        return
+    add_run_arguments(parser)
+
+
+def _spark(args: argparse.Namespace) -> int:
+    try:
+        from .spark import job
+        from .spark.load import load_results
+    except ImportError as error:
+        print(f"consilience: error: the Spark engine needs the spark extra ({error.name} is missing): "
+              "pip install 'consilience[spark]'", file=sys.stderr)  # fmt: skip
+        return EXIT_INPUT
+    if args.spark_command == "run":
+        spark = job.spark_session(args.master or "local[*]", driver_memory=args.driver_memory)
+        report = job.run_job(
+            spark, job.config_from(args), log=lambda m: print(f"consilience spark: {m}", file=sys.stderr)
+        )
+        job.print_report(report, args.json)
+        return EXIT_OK
+    with _open(args, create=True) as store, store.writer():
+        loaded = load_results(args.output, store)
+    if args.json:
+        print(json.dumps(loaded.to_dict(), indent=2))
+    else:
+        skipped = sum(loaded.skipped.values())
+        print(f"loaded {loaded.stories:,} stories, {loaded.articles:,} articles ({loaded.comparisons:,} with their "
+              f"comparison) into {store.location}" + (f"; {skipped:,} articles already stored" if skipped else ""))  # fmt: skip
     return EXIT_OK
 
 

@@ -55,6 +55,14 @@ class Settings:
     # figures of one slot in different sentences clash only when the sentences are this similar (same subject):
     slot_conflict_similarity: float = 0.45
     brief_lines: int = 10
+    # spark (consilience spark run): candidate pairs come from shared blocking keys within a time bucket
+    spark_name_keys: int = 8  # rarest names of an article used as blocking keys
+    spark_dense_bands: int = 16  # random-hyperplane bands of the dense vector...
+    spark_dense_bits: int = 8  # ...of this many bits each (two leads with cosine 0.7 share a band 80% of the time)
+    spark_bucket_max: int = 200  # larger key buckets (a common name in a busy week) give no pairs
+    spark_link_probability: float = 0.1  # pairs the pair model scores this high link articles into one component
+    spark_component_iterations: int = 60  # label-propagation rounds before the components are taken as they are
+    spark_articles_per_partition: int = 4000
 
 
 DEFAULT_SETTINGS = Settings()

@@ -180,7 +180,7 @@ def read_jsonl(text: str, source: str, warnings: list[str]) -> Iterator[Article]
         except json.JSONDecodeError as error:
             raise InputError(source, f"invalid JSON: {error.msg} at line {error.lineno}") from None
         for number, record in enumerate(records, 1):
-            article = _record_to_article(record, f"{source}#{number}", warnings)
+            article = record_to_article(record, f"{source}#{number}", warnings)
             if article:
                 yield article
         return
@@ -196,7 +196,7 @@ def read_jsonl(text: str, source: str, warnings: list[str]) -> Iterator[Article]
             bad += 1
             warnings.append(f"{source}:{number}: skipped, invalid JSON ({error.msg})")
             continue
-        article = _record_to_article(record, f"{source}:{number}", warnings)
+        article = record_to_article(record, f"{source}:{number}", warnings)
         if article:
             yield article
     if seen and bad == seen:
@@ -209,7 +209,7 @@ def read_csv(text: str, source: str, warnings: list[str], delimiter: str = ",") 
     if not reader.fieldnames or ("text" not in reader.fieldnames and "title" not in reader.fieldnames):
         raise InputError(source, f"CSV header has no 'text' or 'title' column (columns: {reader.fieldnames})")
     for number, record in enumerate(reader, 2):
-        article = _record_to_article(dict(record), f"{source}:{number}", warnings)
+        article = record_to_article(dict(record), f"{source}:{number}", warnings)
         if article:
             yield article
 
@@ -232,7 +232,9 @@ def parse_published(value: Any) -> dt.datetime | None:
             return None
 
 
-def _record_to_article(record: Any, where: str, warnings: list[str]) -> Article | None:
+def record_to_article(record: Any, where: str, warnings: list[str]) -> Article | None:
+    """An article from one JSON/CSV record (``text``/``body``/``content``, ``title``, ``id``, ``published``/``date``,
+    ``outlet``/``source``, ``url``, ``lang``/``language``); None, with a note in ``warnings``, when it holds none."""
     if not isinstance(record, dict):
         warnings.append(f"{where}: skipped, not a JSON object")
         return None

@@ -1,0 +1,180 @@
+"""The Spark job against the local engine, and its throughput on this machine.
+
+``agreement``: for each dataset file, the local engine's stories
+(:func:`consilience.cluster.cluster_articles`, the clusterer of
+``consilience stories``) and the Spark job's stories on the same file; prints
+the pairwise F1 between the two clusterings (target >= 0.95) and each one's
+BCubed F1 against the gold stories.
+
+    python benchmarks/spark_job.py agreement ../shared/datasets/*.jsonl
+
+``throughput``: replicates the datasets (new ids, dates shifted 30 days per
+copy, undated files dated to the copy's day, as benchmarks/clustering_stream.py
+does) into JSONL files of ``--articles`` articles, runs ``consilience spark
+run`` on them with each ``--cores`` setting (local[N]) and prints the stage
+times and articles/s from each run's summary.json.
+
+    python benchmarks/spark_job.py throughput --articles 200000 --cores 1 2 --facts none --embedder minilm-static
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+COPY_SHIFT_DAYS = 30
+
+
+def agreement(files: list[Path], master: str, embedder: str) -> int:
+    """Local engine vs Spark job on each file."""
+    import dataclasses
+
+    import pyarrow.parquet as pq
+
+    from consilience.cluster import cluster_articles
+    from consilience.evaluate import load_labelled
+    from consilience.evaluate.metrics import score_clustering
+    from consilience.pipeline import mark_duplicates
+    from consilience.settings import DEFAULT_SETTINGS
+    from consilience.spark import JobConfig, run_job, spark_session
+
+    settings = dataclasses.replace(DEFAULT_SETTINGS, cluster_embedder=embedder)
+    spark = spark_session(master)
+    table = Table(title=f"Spark job vs local engine ({master}, embedder {embedder})")
+    for column in ("file", "articles", "pairwise F1 spark vs local", "BCubed F1 local", "BCubed F1 spark",
+                   "local s", "spark s"):  # fmt: skip
+        table.add_column(column, justify="right")
+    for path in files:
+        data = load_labelled(path)
+        articles = [a for a in data.articles if a.text.strip()]
+        mark_duplicates(articles, [])
+        started = time.perf_counter()
+        local = {a: s.id for s in cluster_articles(articles, settings) for a in s.articles}
+        local_seconds = time.perf_counter() - started
+        with tempfile.TemporaryDirectory() as output:
+            started = time.perf_counter()
+            run_job(spark, JobConfig(inputs=[str(path)], output=output, facts="none", settings=settings))
+            spark_seconds = time.perf_counter() - started
+            rows = pq.read_table(Path(output) / "assignments").to_pylist()
+        distributed = {row["article_id"]: row["story_id"] for row in rows}
+        together = score_clustering(local, distributed)
+        gold = {a: data.gold[a] for a in local}
+        row = (
+            path.name,
+            f"{len(local):,}",
+            f"{together.pairwise_f1:.3f}",
+            f"{score_clustering(gold, local).bcubed_f1:.3f}",
+            f"{score_clustering(gold, distributed).bcubed_f1:.3f}",
+            f"{local_seconds:.0f}",
+            f"{spark_seconds:.0f}",
+        )
+        print("  ".join(row), file=sys.stderr, flush=True)
+        table.add_row(*row)
+    Console(width=160).print(table)
+    return 0
+
+
+def replicate(articles: int, folder: Path, per_file: int = 20_000) -> int:
+    """Write ``articles`` replicated dataset records as JSONL files in ``folder``; returns how many."""
+    files = sorted(f for f in DATASETS.glob("*.jsonl") if "summaries" not in f.name)
+    base = [json.loads(line) for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    written = 0
+    handle = None
+    for copy in itertools.count():
+        for record in base:
+            if written >= articles:
+                break
+            if written % per_file == 0:
+                if handle:
+                    handle.close()
+                handle = (folder / f"part-{written // per_file:04d}.jsonl").open("w", encoding="utf-8")
+            published = record.get("published")
+            moment = dt.datetime.fromisoformat(published) if published else start
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.UTC)
+            copied = dict(record, id=f"{record['id']}#{copy}",
+                          published=(moment + dt.timedelta(days=COPY_SHIFT_DAYS * copy)).isoformat())  # fmt: skip
+            assert handle is not None
+            handle.write(json.dumps(copied, ensure_ascii=False) + "\n")
+            written += 1
+        if written >= articles:
+            break
+    if handle:
+        handle.close()
+    return written
+
+
+def throughput(articles: int, cores: list[int], facts: str, embedder: str, keep: Path | None) -> int:
+    """Run the job on replicated input with each core count; print the stage table."""
+    folder = keep or Path(tempfile.mkdtemp(prefix="consilience-spark-"))
+    inputs = folder / "input"
+    if not inputs.exists():
+        inputs.mkdir(parents=True)
+        print(f"replicating the datasets to {articles:,} articles in {inputs}", file=sys.stderr)
+        replicate(articles, inputs)
+    table = Table(title=f"consilience spark run: {articles:,} replicated articles, facts {facts}, embedder {embedder}")
+    summaries = []
+    for count in cores:
+        output = folder / f"output-{count}"
+        command = [sys.executable, "-m", "consilience", "spark", "run", "--input", str(inputs), "--output",
+                   str(output), "--master", f"local[{count}]", "--facts", facts, "--embedder", embedder,
+                   "--driver-memory", "3g", "--json"]  # fmt: skip
+        print(" ".join(command), file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        if result.returncode != 0:
+            print(result.stderr[-3000:], file=sys.stderr)
+            return result.returncode
+        summary = json.loads(result.stdout)
+        summary["wall"] = wall
+        summaries.append((count, summary))
+    stages = list(summaries[0][1]["seconds"])
+    table.add_column("stage")
+    for count, _ in summaries:
+        table.add_column(f"local[{count}] s", justify="right")
+    for stage in stages:
+        table.add_row(stage, *(f"{s['seconds'].get(stage, 0):.1f}" for _, s in summaries))
+    table.add_row("total (job)", *(f"{s['seconds_total']:.1f}" for _, s in summaries))
+    table.add_row("wall (with JVM start)", *(f"{s['wall']:.1f}" for _, s in summaries))
+    table.add_row("articles/s (job)", *(f"{s['articles_per_second']:.1f}" for _, s in summaries))
+    for key in ("articles", "candidate_pairs", "links", "largest_component", "stories", "facts"):
+        table.add_row(key, *(f"{s[key]:,}" for _, s in summaries))
+    Console(width=160).print(table)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    agree = commands.add_parser("agreement")
+    agree.add_argument("files", nargs="+", type=Path)
+    agree.add_argument("--master", default="local[2]")
+    agree.add_argument("--embedder", default="auto")
+    speed = commands.add_parser("throughput")
+    speed.add_argument("--articles", type=int, default=200_000)
+    speed.add_argument("--cores", type=int, nargs="+", default=[1, 2])
+    speed.add_argument("--facts", choices=("all", "multi", "none"), default="none")
+    speed.add_argument("--embedder", default="minilm-static")
+    speed.add_argument("--keep", type=Path, help="folder for the replicated input and outputs (reused when present)")
+    args = parser.parse_args()
+    if args.command == "agreement":
+        files = [f for f in args.files if "summaries" not in f.name]
+        return agreement(files, args.master, args.embedder)
+    return throughput(args.articles, args.cores, args.facts, args.embedder, args.keep)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

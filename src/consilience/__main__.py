@@ -1,0 +1,5 @@
+"""``python -m consilience``: the command line."""
+
+from .cli import run
+
+run()

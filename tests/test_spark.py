@@ -1,0 +1,212 @@
+"""The Spark engine: executor functions on pandas batches, and the whole job in local mode.
+
+The job tests need pyspark (the test extra installs it) and Java 17; they are
+skipped with a message when either is missing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from consilience.cli import main
+from consilience.settings import DEFAULT_SETTINGS
+from consilience.spark import tasks
+
+from .conftest import DATASETS
+
+
+def _records(*values: object) -> pd.DataFrame:
+    lines = [v if isinstance(v, str) or v is None else json.dumps(v) for v in values]
+    return pd.DataFrame({"value": lines, "source": ["in.jsonl"] * len(lines), "seq": list(range(len(lines))),
+                         "reject": [None] * len(lines)})  # fmt: skip
+
+
+QUAKE = (
+    "A magnitude 6.1 earthquake struck eastern Turkey on Monday, killing at least 12 people in the province of "
+    "Elazig, the disaster agency AFAD said. Rescue teams searched collapsed buildings through the night."
+)
+
+
+def test_prepare_articles_cleans_signals_and_rejects() -> None:
+    batch = _records(
+        {"id": "a", "title": "Quake in Turkey", "text": QUAKE, "published": "2020-01-24T10:00:00Z"},
+        "{not json",
+        {"id": "b", "title": "", "text": "   "},
+        {"id": "c", "text": "x" * (DEFAULT_SETTINGS.max_article_chars + 1)},
+    )
+    out = pd.concat(list(tasks.prepare_articles(iter([batch]), DEFAULT_SETTINGS, multilingual=False)))
+    good = out[out["reject"].isna()]
+    assert list(good["id"]) == ["a"]
+    signals = tasks.signals_of(good.iloc[0])
+    assert signals.id == "a" and signals.time is not None and signals.dense.shape == (384,)
+    assert "12" in signals.numbers and good.iloc[0]["language"] == "en"
+    reasons = sorted(out[out["reject"].notna()]["reject"])
+    assert reasons[0].startswith("invalid JSON")
+    assert any("no text and no title" in r for r in reasons)
+    assert any(r.startswith("too long") for r in reasons)
+
+
+def test_blocking_keys_pair_two_reports_of_one_event() -> None:
+    batch = _records(
+        {"id": "a", "title": "Quake in Turkey", "text": QUAKE, "published": "2020-01-24T10:00:00Z"},
+        {
+            "id": "b",
+            "title": "Earthquake kills 12 in Turkey",
+            "text": QUAKE.replace("Monday", "Friday"),
+            "published": "2020-01-25T08:00:00Z",
+        },
+        {"id": "c", "title": "Quake in Turkey", "text": QUAKE, "published": "2020-06-24T10:00:00Z"},
+    )
+    prepared = pd.concat(list(tasks.prepare_articles(iter([batch]), DEFAULT_SETTINGS, multilingual=False)))
+    prepared["n"] = range(len(prepared))
+    stats = tasks.TermStats()
+    from consilience.store.codec import stats_to_bytes
+
+    keys = pd.concat(list(tasks.blocking_keys(iter([prepared]), DEFAULT_SETTINGS, stats_to_bytes(stats), False)))
+    by_article = keys.groupby("n")["key"].apply(set)
+    assert by_article[0] & by_article[1], "two reports of one event a day apart share a key"
+    assert not by_article[0] & by_article[2], "five months apart: no shared time bucket, no key"
+
+
+def test_connected_components_and_stories(spark: object) -> None:
+    from consilience.spark import connected_components
+
+    edges = spark.createDataFrame([(1, 2), (2, 3), (10, 11), (5, 5)], "a long, b long")  # type: ignore[attr-defined]
+    labels = {row["n"]: row["component"] for row in connected_components(spark, edges).collect()}  # type: ignore[arg-type]
+    assert labels == {1: 1, 2: 1, 3: 1, 10: 10, 11: 10}
+
+
+@pytest.fixture(scope="module")
+def spark() -> object:
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'consilience[spark]')")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java 17 on the PATH")
+    from consilience.spark import spark_session
+
+    return spark_session("local[2]")
+
+
+@pytest.fixture(scope="module")
+def spark_run(spark: object, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[dict[str, object]]]:
+    """One job over dataset stories plus broken inputs, shared by the checks below."""
+    path = DATASETS / "ecbplus-dev.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (datasets live in ../shared, outside the repository)")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    stories = sorted({r["story"] for r in rows})[:6]
+    chosen = [r for r in rows if r["story"] in stories]
+    folder = tmp_path_factory.mktemp("spark")
+    inputs = folder / "input"
+    inputs.mkdir()
+    with (inputs / "part-1.jsonl").open("w", encoding="utf-8") as handle:
+        for record in chosen:
+            handle.write(json.dumps(record) + "\n")
+        handle.write("{broken json\n")
+        handle.write(json.dumps({"id": chosen[0]["id"], "text": "Another text under an id already used."}) + "\n")
+    (inputs / "broken.jsonl.gz").write_bytes(b"not gzip at all")
+    (inputs / "notes.docx").write_bytes(b"PK\x03\x04")
+    pd.DataFrame([{"id": "pq-1", "title": "Parquet row", "text": QUAKE, "published": "2020-01-24"}]).to_parquet(
+        inputs / "rows.parquet"
+    )
+    from consilience.spark import JobConfig, run_job
+
+    output = folder / "output"
+    run_job(spark, JobConfig(inputs=[str(inputs)], output=str(output), facts="multi"))  # type: ignore[arg-type]
+    return output, inputs, chosen
+
+
+def test_job_outputs_assignments_for_every_input_article(spark_run: tuple[Path, Path, list[dict[str, object]]]) -> None:
+    import pyarrow.parquet as pq
+
+    output, _, chosen = spark_run
+    assignments = pq.read_table(output / "assignments").to_pylist()
+    assert set(pq.read_table(output / "assignments").column_names) == {"article_id", "story_id"}
+    ids = {row["article_id"] for row in assignments}
+    assert ids == {str(r["id"]) for r in chosen} | {"pq-1"}
+    summary = json.loads((output / "summary.json").read_text())
+    assert summary["articles"] == len(ids) and summary["stories"] >= 6
+    facts = pq.read_table(output / "facts").to_pylist()
+    assert facts and {f["status"] for f in facts} <= {"corroborated", "single-source", "conflict", "updated"}
+    mention = json.loads(facts[0]["mentions"])[0]
+    assert {"article", "start", "end"} <= set(mention)
+
+
+def test_job_counts_bad_input_as_rejects(spark_run: tuple[Path, Path, list[dict[str, object]]]) -> None:
+    import pyarrow.parquet as pq
+
+    output, _, _ = spark_run
+    rejects = pq.read_table(output / "rejects").to_pylist()
+    reasons = " | ".join(str(r["reason"]) for r in rejects)
+    assert "invalid JSON" in reasons
+    assert "id already used" in reasons
+    assert any(str(r["source"]).endswith("broken.jsonl.gz") for r in rejects), reasons
+    assert any(str(r["source"]).endswith("notes.docx") for r in rejects), reasons
+
+
+def test_job_agrees_with_local_engine(spark: object, tmp_path: Path) -> None:
+    """The issue's check on a whole dataset file (benchmarks/spark_job.py agreement runs every file)."""
+    import pyarrow.parquet as pq
+
+    from consilience.clean import clean_article
+    from consilience.cluster import cluster_articles
+    from consilience.evaluate.metrics import score_clustering
+    from consilience.ingest import read_jsonl
+    from consilience.pipeline import mark_duplicates
+    from consilience.spark import JobConfig, run_job
+
+    path = DATASETS / "basil-dev.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (datasets live in ../shared, outside the repository)")
+    output = tmp_path / "output"
+    run_job(spark, JobConfig(inputs=[str(path)], output=str(output), facts="none"))  # type: ignore[arg-type]
+    articles = [clean_article(a) for a in read_jsonl(path.read_text(encoding="utf-8"), str(path), [])]
+    mark_duplicates(articles, [])
+    local = {a: s.id for s in cluster_articles(articles) for a in s.articles}
+    distributed = {r["article_id"]: r["story_id"] for r in pq.read_table(output / "assignments").to_pylist()}
+    assert score_clustering(local, distributed).pairwise_f1 >= 0.95
+
+
+def test_load_into_store_and_show(spark_run: tuple[Path, Path, list[dict[str, object]]], tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    import pyarrow.parquet as pq
+
+    output, _, _ = spark_run
+    db = tmp_path / "store.db"
+    assert main(["spark", "load", str(output), "--db", str(db), "--json"]) == 0
+    loaded = json.loads(capsys.readouterr().out)
+    stories = pq.read_table(output / "stories").to_pylist()
+    articles = pq.read_table(output / "articles").to_pylist()
+    copies = sum(1 for a in articles if a["duplicate_of"])  # exact copies are stored once, as `ingest` does
+    assert loaded["articles"] == len(articles) - copies and loaded["stories"] == len(stories)
+    compared = next(s for s in stories if s["comparison"])
+    assert main(["show", compared["id"], "--db", str(db), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["stories"][0]["id"] == compared["id"]
+    assert main(["spark", "load", str(output), "--db", str(db), "--json"]) == 0  # again: nothing added twice
+    assert json.loads(capsys.readouterr().out)["articles"] == 0
+
+
+def test_job_refuses_a_folder_it_did_not_write(spark: object, tmp_path: Path) -> None:
+    from consilience.spark import JobConfig, SparkJobError, run_job
+
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(SparkJobError, match="not the output of an earlier run"):
+        run_job(spark, JobConfig(inputs=[str(tmp_path)], output=str(tmp_path)))  # type: ignore[arg-type]
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_job_with_no_readable_input_says_so(spark: object, tmp_path: Path) -> None:
+    from consilience.spark import JobConfig, SparkJobError, run_job
+
+    with pytest.raises(SparkJobError, match="no input files"):
+        run_job(spark, JobConfig(inputs=[str(tmp_path / "missing")], output=str(tmp_path / "out")))  # type: ignore[arg-type]
+    gz = tmp_path / "only.jsonl.gz"
+    gz.write_bytes(gzip.compress(b"") + b"")
+    report = run_job(spark, JobConfig(inputs=[str(gz)], output=str(tmp_path / "out2")))  # type: ignore[arg-type]
+    assert report.articles == 0 and report.rejects == 1
