@@ -9,8 +9,7 @@ BCubed F1 against the gold stories.
     python benchmarks/spark_job.py agreement ../shared/datasets/*.jsonl
 
 ``throughput``: replicates the datasets (new ids, dates shifted 30 days per
-copy, undated files dated to the copy's day, as benchmarks/clustering_stream.py
-does) into JSONL files of ``--articles`` articles, runs ``consilience spark
+copy; an undated file's stories spread over the copy's 30 days, one day per story) into JSONL files of ``--articles`` articles, runs ``consilience spark
 run`` on them with each ``--cores`` setting (local[N]) and prints the stage
 times and articles/s from each run's summary.json.
 
@@ -27,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 from rich.console import Console
@@ -101,7 +101,10 @@ def replicate(articles: int, folder: Path, per_file: int = 20_000) -> int:
                     handle.close()
                 handle = (folder / f"part-{written // per_file:04d}.jsonl").open("w", encoding="utf-8")
             published = record.get("published")
-            moment = dt.datetime.fromisoformat(published) if published else start
+            # an undated file's events are spread over the copy's month (all reports of one story on one day):
+            # piling thousands of unrelated articles onto one day would make every pair look same-day
+            day = zlib.crc32(str(record.get("story", record["id"])).encode()) % COPY_SHIFT_DAYS
+            moment = dt.datetime.fromisoformat(published) if published else start + dt.timedelta(days=day)
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=dt.UTC)
             copied = dict(record, id=f"{record['id']}#{copy}",

@@ -59,6 +59,7 @@ class Settings:
     spark_name_keys: int = 8  # rarest names of an article used as blocking keys
     spark_dense_bands: int = 16  # random-hyperplane bands of the dense vector...
     spark_dense_bits: int = 8  # ...of this many bits each (two leads with cosine 0.7 share a band 80% of the time)
+    spark_min_shared_keys: int = 2  # one shared key is chance (a common band, one name); copies need one MinHash band
     spark_bucket_max: int = 200  # larger key buckets (a common name in a busy week) give no pairs
     spark_link_probability: float = 0.1  # pairs the pair model scores this high link articles into one component
     spark_component_iterations: int = 60  # label-propagation rounds before the components are taken as they are

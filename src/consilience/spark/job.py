@@ -11,9 +11,9 @@ computed twice, and a failed run shows how far it got):
    first one (``duplicate_of``), as in the local pipeline.
 3. **term statistics**: document frequencies over the whole input (the IDF
    every later stage uses), broadcast to the executors.
-4. **candidate pairs**: articles sharing a blocking key (a rare name, a band of
-   the dense vector's random-hyperplane signature, a MinHash band) within a
-   time bucket; buckets above ``spark_bucket_max`` are skipped.
+4. **candidate pairs**: articles sharing ``spark_min_shared_keys`` blocking keys
+   (rare names, bands of the dense vector's random-hyperplane signature) or one
+   MinHash band, within a time bucket; buckets above ``spark_bucket_max`` are skipped.
 5. **links**: each pair scored by the local pair model; pairs above
    ``spark_link_probability``, MinHash near-copies and exact copies are links.
 6. **components**: connected components of the links (label propagation with
@@ -217,9 +217,8 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
         keys = spark.read.parquet(f"{work}/keys")
         sizes = keys.groupBy("key").count().where((F.col("count") >= 2) & (F.col("count") <= settings.spark_bucket_max))
         usable = keys.join(sizes.select("key"), "key")
-        left = usable.select(
-            "key", F.col("n").alias("a"), F.col("time").alias("time_a"), F.col("guest").alias("guest_a")
-        )
+        left = usable.select("key", "base", "copy", F.col("n").alias("a"), F.col("time").alias("time_a"),
+                             F.col("guest").alias("guest_a"))  # fmt: skip
         right = usable.select(
             "key", F.col("n").alias("b"), F.col("time").alias("time_b"), F.col("guest").alias("guest_b")
         )
@@ -233,8 +232,10 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
                 | F.col("time_b").isNull()
                 | (F.abs(F.col("time_a") - F.col("time_b")) <= window)
             )
+            .groupBy("a", "b")
+            .agg(F.countDistinct("base").alias("shared"), F.max("copy").alias("copy"))
+            .where((F.col("shared") >= settings.spark_min_shared_keys) | F.col("copy"))
             .select("a", "b")
-            .distinct()
         )
         pairs.write.mode("overwrite").parquet(f"{work}/pairs")
         pairs = spark.read.parquet(f"{work}/pairs")

@@ -53,7 +53,7 @@ PREPARED_SCHEMA = (
     "reject string, record string"
 )
 RECORD_SCHEMA = "value string, source string, seq long, reject string"
-KEY_SCHEMA = "key long, n long, time double, guest boolean"
+KEY_SCHEMA = "key long, base long, copy boolean, n long, time double, guest boolean"
 PAIR_SCHEMA = "a long, b long, probability double, kind string"
 ASSIGNMENT_SCHEMA = "id string, story_id string, join_probability double, republished_of string"
 COMPARED_SCHEMA = "story_id string, comparison string, annotations string, conflicts int, error string"
@@ -239,7 +239,8 @@ def blocking_keys(
 ) -> Iterator[pd.DataFrame]:
     """Blocking keys of each article: rare names, dense-vector bands, MinHash bands, each within a time bucket.
 
-    Two articles become a candidate pair when they share a key. Dated articles
+    Two articles become a candidate pair when they share ``spark_min_shared_keys``
+    keys (``base``: the key without its time bucket), or one MinHash band. Dated articles
     get keys in their own :data:`window`-long time bucket and the next one, so
     any two within the window share a bucket; undated articles (and, when
     there are any, dated ones too) get keys in a bucket of their own.
@@ -250,6 +251,8 @@ def blocking_keys(
     window = settings.cluster_window_days
     for batch in batches:
         out_key: list[int] = []
+        out_base: list[int] = []
+        out_copy: list[bool] = []
         out_n: list[int] = []
         out_time: list[float | None] = []
         out_guest: list[bool] = []
@@ -278,12 +281,15 @@ def blocking_keys(
                     chunk = values[band * rows_per_band : (band + 1) * rows_per_band]
                     keys.append(f"m{band}:{zlib.crc32(chunk.tobytes())}")
             for key in keys:
+                base = _key_hash(key)
                 for bucket in buckets:
                     out_key.append(_key_hash(f"{key}@{bucket}"))
+                    out_base.append(base)
+                    out_copy.append(key.startswith("m"))
                     out_n.append(int(n))
                     out_time.append(time if dated else None)
                     out_guest.append(bucket == "u" and dated)  # there only to be found by undated articles
-        yield _frame(list(zip(out_key, out_n, out_time, out_guest, strict=True)), KEY_SCHEMA)
+        yield _frame(list(zip(out_key, out_base, out_copy, out_n, out_time, out_guest, strict=True)), KEY_SCHEMA)
 
 
 @functools.lru_cache(maxsize=4)
