@@ -19,6 +19,7 @@ from consilience.settings import DEFAULT_SETTINGS
 from consilience.spark import tasks
 
 from .conftest import DATASETS
+from .test_web_ingest import make_warc
 
 
 def _records(*values: object) -> pd.DataFrame:
@@ -110,6 +111,8 @@ def spark_run(spark: object, tmp_path_factory: pytest.TempPathFactory) -> tuple[
         handle.write("{broken json\n")
         handle.write(json.dumps({"id": chosen[0]["id"], "text": "Another text under an id already used."}) + "\n")
     (inputs / "broken.jsonl.gz").write_bytes(b"not gzip at all")
+    make_warc(inputs / "crawl.warc.gz", "")
+    (inputs / "corrupt.warc.gz").write_bytes(gzip.compress(b"this is not a warc record\r\n" * 20))
     (inputs / "notes.docx").write_bytes(b"PK\x03\x04")
     pd.DataFrame([{"id": "pq-1", "title": "Parquet row", "text": QUAKE, "published": "2020-01-24"}]).to_parquet(
         inputs / "rows.parquet"
@@ -128,7 +131,7 @@ def test_job_outputs_assignments_for_every_input_article(spark_run: tuple[Path, 
     assignments = pq.read_table(output / "assignments").to_pylist()
     assert set(pq.read_table(output / "assignments").column_names) == {"article_id", "story_id"}
     ids = {row["article_id"] for row in assignments}
-    assert ids == {str(r["id"]) for r in chosen} | {"pq-1"}
+    assert ids == {str(r["id"]) for r in chosen} | {"pq-1", "https://archive.example/a1", "https://archive.example/a2"}
     summary = json.loads((output / "summary.json").read_text())
     assert summary["articles"] == len(ids) and summary["stories"] >= 6
     facts = pq.read_table(output / "facts").to_pylist()
@@ -147,6 +150,7 @@ def test_job_counts_bad_input_as_rejects(spark_run: tuple[Path, Path, list[dict[
     assert "id already used" in reasons
     assert any(str(r["source"]).endswith("broken.jsonl.gz") for r in rejects), reasons
     assert any(str(r["source"]).endswith("notes.docx") for r in rejects), reasons
+    assert any(str(r["source"]).endswith("corrupt.warc.gz") for r in rejects), reasons
 
 
 def test_job_agrees_with_local_engine(spark: object, tmp_path: Path) -> None:
