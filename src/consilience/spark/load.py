@@ -114,19 +114,10 @@ def _load_story(store: Store, story: dict[str, Any], by_id: dict[str, dict[str, 
         (a, json.dumps(data, ensure_ascii=False)) for a, data in annotations.items() if a in {r["id"] for r in rows}
     ]
     if items:
-        store.executemany(
-            "INSERT INTO annotations (article_id, pipeline, data) VALUES (?, ?, ?) "
-            "ON CONFLICT (article_id) DO UPDATE SET pipeline = excluded.pipeline, data = excluded.data",
-            [(a, PIPELINE_VERSION, data) for a, data in items],
-        )
+        store.put_annotations(items, PIPELINE_VERSION)  # joins the story's transaction
     if story.get("comparison") and len(rows) == len(story["articles"]):
-        store.execute(
-            "INSERT INTO comparisons (story_id, members, pipeline, data, conflicts, created_at) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (story_id) DO UPDATE SET members = excluded.members, pipeline = excluded.pipeline, "
-            "data = excluded.data, conflicts = excluded.conflicts, created_at = excluded.created_at",
-            (story["id"], " ".join(story["articles"]), PIPELINE_VERSION, story["comparison"],
-             int(story.get("conflicts") or 0), stamp),
-        )  # fmt: skip
+        store.put_comparison(story["id"], story["articles"], PIPELINE_VERSION, story["comparison"],
+                             int(story.get("conflicts") or 0))  # fmt: skip
         report.comparisons += 1
 
 
