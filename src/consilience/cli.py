@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     clustering.add_argument(
         "--shuffle-undated", type=int, metavar="SEED", help="feed undated articles in a shuffled order, not file order"
     )
+    clustering.add_argument(
+        "--redate-undated",
+        type=int,
+        metavar="N",
+        help="give undated stories dates, N stories a day, to test a dense stream where unrelated events share days",
+    )
     clustering.add_argument("--json", action="store_true", help="print the results as JSON")
     comparison = evaluations.add_parser(
         "comparison", help="precision and recall of conflicts, updates and corroborations against a gold set"
@@ -543,13 +549,17 @@ def _story_json(story: Story, by_id: dict[str, Article]) -> dict[str, object]:
 
 def _evaluate_clustering(args: argparse.Namespace) -> int:
     from .evaluate.clustering import BASELINES, METHODS, OURS, MethodResult, evaluate_clustering
-    from .evaluate.datasets import load_labelled
+    from .evaluate.datasets import load_labelled, redate_undated
 
     methods = [OURS, *BASELINES] if args.methods == "all" else [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ConsilienceError(f"--methods: unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     dataset = load_labelled(args.dataset, field=args.field)
+    if args.redate_undated is not None:
+        if args.redate_undated < 1:
+            raise ConsilienceError("--redate-undated: the number of stories a day must be at least 1")
+        dataset = redate_undated(dataset, args.redate_undated)
     print(
         f"{dataset.name}: {len(dataset.articles)} articles, {dataset.stories} gold stories; running {', '.join(methods)}",
         file=sys.stderr,

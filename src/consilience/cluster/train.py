@@ -19,15 +19,16 @@ import pickle
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 
 import numpy as np
 
 from ..embed import get_embedder, get_multilingual_embedder
-from ..evaluate.datasets import LabelledDataset, load_labelled
+from ..evaluate.datasets import LabelledDataset, load_labelled, redate_undated
 from ..settings import DEFAULT_SETTINGS, Settings
 from .pairs import FEATURES, REGIMES, PairModel, StoryState, pair_features
-from .signals import ArticleSignals, SignalExtractor, TermStats
+from .signals import ArticleSignals, SignalExtractor, TermStats, days_since_epoch
 from .stream import publication_order
 
 
@@ -57,6 +58,16 @@ def dataset_signals(
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         cache_file.write_bytes(pickle.dumps(signals))
     return signals
+
+
+def redated_signals(
+    dataset: LabelledDataset, signals: Sequence[ArticleSignals], stories_per_day: int
+) -> list[ArticleSignals]:
+    """``signals`` of ``dataset`` with the dates :func:`redate_undated` gives, in the new publication order."""
+    redated = redate_undated(dataset, stories_per_day)
+    by_id = {s.id: s for s in signals}
+    ordered = [redated.articles[i] for i in publication_order(redated.articles)]
+    return [dataclass_replace(by_id[a.id], time=days_since_epoch(a.published)) for a in ordered]
 
 
 def teacher_forced_pairs(
@@ -161,15 +172,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="join when the regime's probability reaches P (default 0.5); repeatable",
     )
     parser.add_argument("--cache", help="folder to cache article signals in between runs")
+    parser.add_argument(
+        "--redate-undated",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="N",
+        help="also train on copies of each file whose undated stories get dates, N stories a day (one copy "
+        "per N), so that the model meets unrelated articles of the same day; a file's copies share its weight",
+    )
     args = parser.parse_args(argv)
     cache = Path(args.cache) if args.cache else None
     sets = []
     for path in args.datasets:
         dataset = load_labelled(path)
-        pairs = teacher_forced_pairs(dataset_signals(dataset, cache=cache), dataset.gold)
-        counts = {r: (len(pairs.labels[r]), sum(pairs.labels[r])) for r in REGIMES}
-        print(f"{dataset.name}: pairs (total, same story) per regime {counts}", file=sys.stderr)
-        sets.append(pairs)
+        signals = dataset_signals(dataset, cache=cache)
+        variants = [(dataset.name, signals)]
+        if any(a.published is None for a in dataset.articles):
+            for per_day in args.redate_undated:
+                variants.append((f"{dataset.name}@{per_day}-a-day", redated_signals(dataset, signals, per_day)))
+        for name, variant in variants:
+            pairs = teacher_forced_pairs(variant, dataset.gold)
+            for regime in REGIMES:  # the variants of one file share its weight
+                pairs.weights[regime] = [w / len(variants) for w in pairs.weights[regime]]
+            counts = {r: (len(pairs.labels[r]), sum(pairs.labels[r])) for r in REGIMES}
+            print(f"{name}: pairs (total, same story) per regime {counts}", file=sys.stderr)
+            sets.append(pairs)
     thresholds = {k: float(v) for k, v in (item.split("=", 1) for item in args.threshold)}
     model = train(sets, thresholds)
     Path(args.out).write_text(json.dumps(model.to_dict(), indent=2) + "\n", encoding="utf-8")
