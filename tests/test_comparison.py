@@ -54,6 +54,8 @@ def _by_status(result: StoryComparison, status: FactStatus) -> list[str]:
         ("Iran's state television says a magnitude-5.2 quake has injured three people", 5.2, "magnitude"),
         ("Earlier on Sunday a 5.6 quake jolted the island", 5.6, "magnitude"),
         ("chased him for 30 miles", 30 * 1.609344, "km"),
+        ("Gigante was serving a 12 - year sentence for a racketeering conspiracy conviction", 12, "year"),
+        ("led police on a 20-mile chase", 20 * 1.609344, "km"),
     ],
 )
 def test_quantities_normalised(text: str, amount: float, measure: str) -> None:
@@ -102,6 +104,11 @@ def test_ranges_model_names_and_tickers_are_not_figures() -> None:
 )  # fmt: skip
 def test_slots(text: str, expected: list[tuple[str, bool]]) -> None:
     assert [(q.slot, q.part) for q in _figures(text)] == expected
+
+
+def test_a_hyphenated_age_stays_an_age() -> None:
+    (age,) = _figures("Police allege a 61-year-old man opened fire at a Vancouver office Christmas party.")
+    assert (age.amount, age.unit, age.slot) == (61, None, "age")
 
 
 def test_hedged_and_past_figures_are_marked() -> None:
@@ -296,3 +303,24 @@ def test_a_pronoun_sentence_keeps_the_time_of_the_sentence_before() -> None:
         published=[dt.datetime(2005, 11, 27), dt.datetime(2005, 11, 27)],
     )
     assert _by_status(result, FactStatus.CONFLICT) == []
+
+
+def test_a_source_giving_both_values_speaks_of_two_things() -> None:
+    """Regression: an obituary's earlier sentence ("was sentenced to seven years") clashed with the 12 years
+    other reports give, though the same obituary also says he was serving a 12-year sentence (imposed in 1997)."""
+    twelve = "He was sentenced to 12 years in prison."
+    both = _compare(
+        twelve,
+        "Gigante died while serving a 12 - year sentence imposed in 1997 after he was convicted of racketeering. "
+        "Gigante, who listed his profession as the superintendent of a tenement on Bleecker Street, was sentenced "
+        "to seven years in prison.",
+        published=[dt.datetime(2005, 12, 19), dt.datetime(2005, 12, 19)],
+    )
+    assert _by_status(both, FactStatus.CONFLICT) == []
+    one = _compare(
+        twelve,
+        "Gigante, who listed his profession as the superintendent of a tenement on Bleecker Street, was sentenced "
+        "to seven years in prison.",
+        published=[dt.datetime(2005, 12, 19), dt.datetime(2005, 12, 19)],
+    )
+    assert [f.slot for f in one.facts if f.status == FactStatus.CONFLICT] == ["sentence (year)"]

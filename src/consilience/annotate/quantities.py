@@ -41,6 +41,12 @@ _UNITS = {
     "days": ("day", 1.0), "nights": ("night", 1.0), "weeks": ("week", 1.0), "months": ("month", 1.0), "years": ("year", 1.0),
     "magnitude": ("magnitude", 1.0), "on the richter scale": ("magnitude", 1.0),
 }  # fmt: skip
+# units in the singular, read only after a hyphen: "a 12-year sentence", "a 30-mile chase" ("a 12-year-old" is an age)
+_HYPHEN_UNITS = {
+    "year": ("year", 1.0), "month": ("month", 1.0), "week": ("week", 1.0), "day": ("day", 1.0),
+    "hour": ("hour", 1.0), "night": ("night", 1.0), "mile": ("km", 1.609344), "kilometre": ("km", 1.0),
+    "kilometer": ("km", 1.0), "metre": ("m", 1.0), "meter": ("m", 1.0),
+}  # fmt: skip
 _QUALIFIERS = [
     (re.compile(r"(more than|over|above|upwards of|in excess of)\s+$", re.I), "more-than"),
     (re.compile(r"(at least|no fewer than|no less than|a minimum of)\s+$", re.I), "at-least"),
@@ -64,7 +70,8 @@ _SCALE = r"thousand|million|billion|trillion|mln|bln|mn|bn|tn|[kmb](?![a-z])"
 _SUFFIX = "|".join(sorted((re.escape(w) for w in [*_SUFFIX_CURRENCIES, *_UNITS]), key=len, reverse=True))
 _QUANTITY = re.compile(
     rf"(?P<cur>{_CUR_PREFIX})?\s?(?P<num>{_NUM}|\b(?:{_WORD_NUM})\b)"
-    rf"(?:\s?-?\s?(?P<scale>{_SCALE})\b)?(?:\s?-?\s?(?P<suffix>{_SUFFIX})(?![a-z]))?",
+    rf"(?:\s?-?\s?(?P<scale>{_SCALE})\b)?(?:\s?-?\s?(?P<suffix>{_SUFFIX})(?![a-z])"
+    rf"|\s?-\s?(?P<hyphen_unit>{'|'.join(_HYPHEN_UNITS)})(?![a-z])(?!\s?-\s?old\b))?",
     re.I,
 )
 _QUAKE_AFTER = re.compile(r"^[\s-]*(?:[a-z]+\s+)?(?:earthquake|quake|tremor|temblor|aftershock)s?\b", re.I)
@@ -98,6 +105,7 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
     currency_prefix = (match.group("cur") or "").replace(" ", "").lower()
     scale_word = (match.group("scale") or "").lower()
     suffix = (match.group("suffix") or "").lower()
+    hyphen_unit = (match.group("hyphen_unit") or "").lower()
     is_word = not raw_number[0].isdigit()
     amount = _word_amount(raw_number) if is_word else float(re.sub(r"[,\s]", "", raw_number))
     start, end = match.start(), match.end()
@@ -105,7 +113,9 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
         start += 1
     before = text[max(0, start - 40) : start]
     after = text[end : end + 40]
-    plain = not (currency_prefix or scale_word or suffix)
+    plain = not (currency_prefix or scale_word or suffix or hyphen_unit)
+    if hyphen_unit and re.fullmatch(r"1[5-9]\d\d|20\d\d", raw_number):
+        return None  # "the 2010-year budget" names a year
     if not is_word and not currency_prefix and re.search(r"\b[A-Z]{1,4}-$", before):
         return None  # a model name: "AK-47", "F-16"
     if not is_word and re.search(r"\d\s?:\s?$", before):
@@ -127,6 +137,9 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
             currency = _SUFFIX_CURRENCIES[suffix]
     elif suffix in _UNITS:
         unit, factor = _UNITS[suffix]
+        amount *= factor
+    elif hyphen_unit:
+        unit, factor = _HYPHEN_UNITS[hyphen_unit]
         amount *= factor
     if unit is None and currency is None:
         if (

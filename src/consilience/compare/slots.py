@@ -81,11 +81,19 @@ def slot_facts(
                 subject = f"{person}@{published.year if published else ''}"  # people age: same year only
             key = (quantity.slot, quantity.measure, time_of(claim, event_date), subject)
             keyed[key].append(_Figure(index, quantity))
+    # every figure an article gives for a slot, whatever time its sentence speaks of: an article that gives
+    # two values itself ("was sentenced to seven years" of an earlier case, "serving a 12-year sentence")
+    # speaks of two things, and neither of its values contradicts another source's
+    stated: dict[tuple[str | None, str, str], dict[str, list[Quantity]]] = defaultdict(lambda: defaultdict(list))
+    for (role, measure, _time, subject), figures in keyed.items():
+        for figure in figures:
+            stated[role, measure, subject][claims[figure.claim].article.id].append(figure.quantity)
     facts = []
     for key, figures in sorted(keyed.items(), key=lambda item: tuple(part or "" for part in item[0])):
         if len({claims[f.claim].article.id for f in figures}) < 2:
             continue
-        facts.extend(_facts_of_slot(story_id, key, figures, claims, similarity, settings))
+        elsewhere = stated[key[0], key[1], key[3]]
+        facts.extend(_facts_of_slot(story_id, key, figures, claims, similarity, settings, elsewhere))
     return facts
 
 
@@ -96,6 +104,7 @@ def _facts_of_slot(
     claims: list[Claim],
     similarity: np.ndarray,
     settings: Settings,
+    stated: dict[str, list[Quantity]],
 ) -> list[Fact]:
     role, measure, _time, subject = key
     slot = role or "figure"
@@ -108,6 +117,10 @@ def _facts_of_slot(
         finest = min(_coarseness(f.quantity, settings) for f in cluster)
         stating.append({claims[f.claim].article.id for f in cluster
                         if _coarseness(f.quantity, settings) <= 2 * finest})  # fmt: skip
+        finest_figure = min(cluster, key=lambda f: _coarseness(f.quantity, settings)).quantity
+        stating[-1] |= {article for article, quantities in stated.items()
+                        if any(q.amount == finest_figure.amount and _tight(q, finest_figure, settings)
+                               for q in quantities)}  # fmt: skip
     threshold = settings.slot_conflict_similarity
     clashing: set[int] = set()
     for a in range(len(clusters) if subject != _CORROBORATE_ONLY else 0):
