@@ -246,7 +246,12 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
         signal_columns = ["n", "id", *tasks._SIGNAL_NAMES]
         side_a = articles.select([F.col(c).alias(f"{c}_a") for c in signal_columns])
         side_b = articles.select([F.col(c).alias(f"{c}_b") for c in signal_columns])
-        joined = pairs.join(side_a, pairs.a == side_a.n_a).join(side_b, pairs.b == side_b.n_b).drop("a", "b")
+        joined = (
+            pairs.join(side_a, pairs.a == side_a.n_a)
+            .join(side_b, pairs.b == side_b.n_b)
+            .drop("a", "b")
+            .sortWithinPartitions("n_a")  # runs of one article, whose decoded state score_pairs keeps
+        )
         scored = joined.mapInPandas(
             lambda batches: tasks.score_pairs(batches, settings, stats.value, config.multilingual), tasks.PAIR_SCHEMA
         )

@@ -22,6 +22,7 @@ import json
 import math
 import traceback
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,6 +63,9 @@ FACT_SCHEMA = (
     "articles array<string>, mentions string, updates string"
 )
 _SIGNAL_NAMES = SIGNAL_COLUMNS[1:]  # the codec's columns after article_id
+# articles whose one-article story state (signals decoded, folded TF-IDF, caches) a pair-scoring task keeps:
+# pairs arrive sorted by their first article, so each is decoded about once, not once per pair
+PAIR_STATE_CACHE = 4096
 
 
 # -- models, once per Python worker -----------------------------------------------------------------------------------
@@ -326,32 +330,42 @@ def score_pairs(
         for member, vector in zip(members, embedder.encode([m.lead for m in members]), strict=True):
             member.multilingual = vector
 
+    states: OrderedDict[str, StoryState] = OrderedDict()  # recent articles' states: the pairs come sorted by `a`
+
+    def state(values: list[Any]) -> StoryState:
+        found = states.get(values[0])
+        if found is not None:
+            states.move_to_end(values[0])
+            return found
+        signals = row_to_signals([_value(v) for v in values])
+        if isinstance(signals.time, float) and math.isnan(signals.time):
+            signals.time = None
+        signals.lexical = stats.lexical_vector(signals.terms)
+        found = states[signals.id] = StoryState.of(signals.id, [signals])
+        if len(states) > PAIR_STATE_CACHE:
+            states.popitem(last=False)
+        return found
+
+    names = ["id", *_SIGNAL_NAMES]
     for batch in batches:
         out: list[tuple[int, int, float, str]] = []
-        columns = {side: _side_frame(batch, side) for side in ("a", "b")}
+        sides = {side: [batch[f"{name}_{side}"].tolist() for name in names] for side in ("a", "b")}
+        numbers_a, numbers_b = batch["n_a"].tolist(), batch["n_b"].tolist()
         for index in range(len(batch)):
-            left = signals_of(columns["a"].iloc[index])
-            right = signals_of(columns["b"].iloc[index])
-            n_a, n_b = int(batch["n_a"].iat[index]), int(batch["n_b"].iat[index])
-            if left.minhash is not None and right.minhash is not None:
-                jaccard = float(np.mean(left.minhash == right.minhash))
+            left = state([column[index] for column in sides["a"]])
+            right = state([column[index] for column in sides["b"]])
+            n_a, n_b = int(numbers_a[index]), int(numbers_b[index])
+            hashes_a, hashes_b = left.members[0].minhash, right.members[0].minhash
+            if hashes_a is not None and hashes_b is not None:
+                jaccard = float(np.mean(hashes_a == hashes_b))
                 if jaccard >= threshold:
                     out.append((n_a, n_b, jaccard, "copy"))
                     continue
-            left.lexical = stats.lexical_vector(left.terms)
-            right.lexical = stats.lexical_vector(right.terms)
-            regime, features = pair_features(
-                StoryState.of("a", [left]), StoryState.of("b", [right]), stats, embed if embedder else None
-            )
+            regime, features = pair_features(left, right, stats, embed if embedder else None)
             probability = model.probability(regime, features)
             if probability >= settings.spark_link_probability:
                 out.append((n_a, n_b, probability, regime))
         yield _frame(out, PAIR_SCHEMA)
-
-
-def _side_frame(batch: pd.DataFrame, side: str) -> pd.DataFrame:
-    names = ["id", *_SIGNAL_NAMES]
-    return batch[[f"{name}_{side}" for name in names]].set_axis(names, axis=1)
 
 
 # -- stage 5: the local clusterer over each partition of connected articles -------------------------------------------
