@@ -18,6 +18,7 @@ import argparse
 import copy
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from consilience.cluster.pairs import PairModel
@@ -26,12 +27,12 @@ from consilience.cluster.train import dataset_signals, redated_signals
 from consilience.embed import get_embedder
 from consilience.evaluate.datasets import load_labelled
 from consilience.evaluate.metrics import score_clustering
-from consilience.settings import DEFAULT_SETTINGS
+from consilience.settings import DEFAULT_SETTINGS, Settings
 
 
-def replay(signals: list, model: PairModel) -> tuple[dict[str, str], float]:
+def replay(signals: list, model: PairModel, settings: Settings = DEFAULT_SETTINGS) -> tuple[dict[str, str], float]:
     """Story of every article, and the articles/s of the assignment."""
-    clusterer = StreamClusterer(DEFAULT_SETTINGS, embedder=get_embedder(DEFAULT_SETTINGS.cluster_embedder), model=model)
+    clusterer = StreamClusterer(settings, embedder=get_embedder(settings.cluster_embedder), model=model)
     ledger = StoryLedger()
     started = time.perf_counter()
     for s in signals:
@@ -47,21 +48,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--cache", required=True, help="folder of cached signals (filled on first use)")
-    parser.add_argument("--model", help="pair model JSON (default: the shipped one)")
+    parser.add_argument("--model", help="pair model JSON (default: the shipped one for the embedder)")
+    parser.add_argument("--embedder", default="auto", help="clustering vectors (default: MiniLM)")
     parser.add_argument("--redate-undated", type=int, nargs="+", default=[], metavar="N")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    model = PairModel.load(args.model)
+    settings = replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder)
+    model = PairModel.load(args.model) if args.model else PairModel.for_embedder(get_embedder(args.embedder).name)
     rows = []
     for path in args.datasets:
         dataset = load_labelled(path)
-        signals = dataset_signals(dataset, cache=Path(args.cache))
+        signals = dataset_signals(dataset, settings, cache=Path(args.cache))
         variants = [(dataset.name, signals)]
         if any(a.published is None for a in dataset.articles):
             for per_day in args.redate_undated:
                 variants.append((f"{dataset.name}@{per_day}-a-day", redated_signals(dataset, signals, per_day)))
         for name, variant in variants:
-            story_of, speed = replay(variant, model)
+            story_of, speed = replay(variant, model, settings)
             scores = score_clustering(dataset.gold, story_of)
             row = {"file": name, "stories": len(set(story_of.values())), "assign_per_s": round(speed, 1)}
             row.update({k: round(v, 4) if isinstance(v, float) else v for k, v in scores.to_dict().items()})

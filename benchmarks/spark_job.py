@@ -9,9 +9,11 @@ BCubed F1 against the gold stories.
     python benchmarks/spark_job.py agreement ../shared/datasets/*.jsonl
 
 ``throughput``: replicates the datasets (new ids, dates shifted 30 days per
-copy; an undated file's stories spread over the copy's 30 days, one day per story) into JSONL files of ``--articles`` articles, runs ``consilience spark
+copy; an undated file's stories spread over the copy's 30 days, one day per
+story) into JSONL files of ``--articles`` articles, runs ``consilience spark
 run`` on them with each ``--cores`` setting (local[N]) and prints the stage
-times and articles/s from each run's summary.json.
+times and articles/s from each run's summary.json, and each run's BCubed
+against the gold stories (one per dataset story and copy), overall and per file.
 
     python benchmarks/spark_job.py throughput --articles 200000 --cores 1 2 --facts none --embedder minilm-static
 """
@@ -143,6 +145,7 @@ def throughput(articles: int, cores: list[int], facts: str, embedder: str, keep:
             return result.returncode
         summary = json.loads(result.stdout)
         summary["wall"] = wall
+        summary["gold"] = gold_scores(inputs, output)
         summaries.append((count, summary))
     stages = list(summaries[0][1]["seconds"])
     table.add_column("stage")
@@ -155,8 +158,40 @@ def throughput(articles: int, cores: list[int], facts: str, embedder: str, keep:
     table.add_row("articles/s (job)", *(f"{s['articles_per_second']:.1f}" for _, s in summaries))
     for key in ("articles", "candidate_pairs", "links", "largest_component", "stories", "facts"):
         table.add_row(key, *(f"{s[key]:,}" for _, s in summaries))
+    for name in sorted(summaries[0][1]["gold"]):
+        table.add_row(f"BCubed P / R / F1, {name}", *(s["gold"][name] for _, s in summaries))
     Console(width=160).print(table)
     return 0
+
+
+def gold_scores(inputs: Path, output: Path) -> dict[str, str]:
+    """BCubed of the job's stories against the replicated gold stories (a story per dataset story and copy)."""
+    import pyarrow.parquet as pq
+
+    from consilience.evaluate.metrics import score_clustering
+
+    gold: dict[str, str] = {}
+    source: dict[str, str] = {}
+    names = {
+        json.loads(line)["id"]: f.stem
+        for f in DATASETS.glob("*.jsonl")
+        if "summaries" not in f.name
+        for line in f.open(encoding="utf-8")
+        if line.strip()
+    }
+    for part in sorted(inputs.glob("*.jsonl")):
+        for line in part.open(encoding="utf-8"):
+            record = json.loads(line)
+            original, copy = record["id"].rsplit("#", 1)
+            gold[record["id"]] = f"{record['story']}#{copy}"
+            source[record["id"]] = names.get(original, "?")
+    predicted = {row["article_id"]: row["story_id"] for row in pq.read_table(output / "assignments").to_pylist()}
+    scores: dict[str, str] = {}
+    for name in ["all", *sorted(set(source.values()))]:
+        ids = [i for i in gold if name == "all" or source[i] == name]
+        result = score_clustering({i: gold[i] for i in ids}, {i: predicted[i] for i in ids if i in predicted})
+        scores[name] = f"{result.bcubed_precision:.3f} / {result.bcubed_recall:.3f} / {result.bcubed_f1:.3f}"
+    return scores
 
 
 def main() -> int:

@@ -233,3 +233,13 @@ def test_unrelated_stories_of_one_day_stay_apart() -> None:
     predicted = {a: s.id for s in cluster_articles(one_day.articles) for a in s.articles}
     scores = score_clustering({a.id: dataset.gold[a.id] for a in one_day.articles}, predicted)
     assert scores.bcubed_precision >= 0.8 and scores.bcubed_f1 >= 0.8
+
+
+def test_each_embedder_reads_the_pair_model_fitted_on_its_vectors() -> None:
+    from consilience.cluster.pairs import PairModel
+
+    default, static = PairModel.load(), PairModel.for_embedder("minilm-static")
+    assert static.bias != default.bias, "the static vectors have a model of their own"
+    assert PairModel.for_embedder("no-such-embedder").bias == default.bias
+    clusterer = StreamClusterer(replace(DEFAULT_SETTINGS, cluster_embedder="minilm-static"), multilingual=None)
+    assert clusterer.model.bias == static.bias

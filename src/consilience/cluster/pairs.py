@@ -257,15 +257,31 @@ class PairModel:
         }
 
     @classmethod
+    def for_embedder(cls, embedder: str) -> PairModel:
+        """The shipped model fitted on ``embedder``'s vectors (``pair_model-NAME.json``), else the default one.
+
+        Cosines of static vectors sit higher and spread less than MiniLM's, so a
+        model fitted on one misreads the other.
+        """
+        name = f"pair_model-{embedder}.json"
+        if (resources.files("consilience") / "resources" / name).is_file():
+            return cls._parse((resources.files("consilience") / "resources" / name).read_text(encoding="utf-8"), name)
+        return cls.load()
+
+    @classmethod
     def load(cls, path: str | Path | None = None) -> PairModel:
         """Read a model file (default: the one shipped with the package)."""
         if path is None:
             text = (resources.files("consilience") / "resources" / "pair_model.json").read_text(encoding="utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")
+        return cls._parse(text, str(path or "pair_model.json"))
+
+    @classmethod
+    def _parse(cls, text: str, origin: str) -> PairModel:
         data = json.loads(text)
         if list(data["features"]) != list(FEATURES):
-            raise ValueError(f"{path or 'pair_model.json'}: features {data['features']} do not match {FEATURES}")
+            raise ValueError(f"{origin}: features {data['features']} do not match {FEATURES}")
         regimes = data["regimes"]
         return cls(
             {r: regimes[r]["weights"] for r in regimes},

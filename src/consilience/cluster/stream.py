@@ -142,7 +142,7 @@ class StreamClusterer:
             embedder or get_embedder(settings.cluster_embedder), settings.cluster_lead_chars
         )
         self.multilingual = get_multilingual_embedder() if multilingual == "auto" else multilingual
-        self.model = model or PairModel.load()
+        self.model = model or PairModel.for_embedder(self.extractor.embedder.name)
         self.archive: StoryArchive = (
             archive
             if archive is not None

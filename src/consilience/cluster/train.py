@@ -45,7 +45,8 @@ def dataset_signals(
     dataset: LabelledDataset, settings: Settings = DEFAULT_SETTINGS, cache: Path | None = None
 ) -> list[ArticleSignals]:
     """Signals of a dataset's articles in publication order (cached in ``cache`` when given)."""
-    cache_file = cache / f"{dataset.name}.signals.pickle" if cache else None
+    suffix = "" if settings.cluster_embedder == "auto" else f".{settings.cluster_embedder}"
+    cache_file = cache / f"{dataset.name}{suffix}.signals.pickle" if cache else None
     if cache_file and cache_file.exists():
         return pickle.loads(cache_file.read_bytes())
     ordered = [dataset.articles[i] for i in publication_order(dataset.articles)]
@@ -173,6 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--cache", help="folder to cache article signals in between runs")
     parser.add_argument(
+        "--embedder",
+        default="auto",
+        help="clustering vectors to fit the model on (default: MiniLM); a model for another embedder ships as "
+        "resources/pair_model-NAME.json, NAME being the embedder's name",
+    )
+    parser.add_argument(
         "--redate-undated",
         type=int,
         nargs="+",
@@ -183,10 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     cache = Path(args.cache) if args.cache else None
+    settings = dataclass_replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder)
     sets = []
     for path in args.datasets:
         dataset = load_labelled(path)
-        signals = dataset_signals(dataset, cache=cache)
+        signals = dataset_signals(dataset, settings, cache=cache)
         variants = [(dataset.name, signals)]
         if any(a.published is None for a in dataset.articles):
             for per_day in args.redate_undated:

@@ -81,10 +81,10 @@ def executor_embedder(name: str) -> Embedder:
     return get_embedder(name)
 
 
-@functools.lru_cache(maxsize=1)
-def pair_model() -> PairModel:
-    """The shipped pair model (the same file the local engine reads)."""
-    return PairModel.load()
+@functools.lru_cache(maxsize=2)
+def pair_model(embedder: str) -> PairModel:
+    """The shipped pair model for ``embedder``'s vectors (the file the local engine reads)."""
+    return PairModel.for_embedder(embedder)
 
 
 @functools.lru_cache(maxsize=2)
@@ -321,7 +321,7 @@ def score_pairs(
     republished).
     """
     stats = term_stats(stats_bytes)
-    model = pair_model()
+    model = pair_model(executor_embedder(settings.cluster_embedder).name)
     embedder = get_multilingual_embedder() if multilingual else None
     threshold = settings.near_duplicate_jaccard
 
@@ -383,7 +383,7 @@ def cluster_partition(
         settings,
         embedder=executor_embedder(settings.cluster_embedder),
         multilingual="auto" if multilingual else None,
-        model=pair_model(),
+        model=pair_model(executor_embedder(settings.cluster_embedder).name),
     )
     clusterer.stats = _copy_stats(term_stats(stats_bytes))
     ledger = StoryLedger()
