@@ -263,9 +263,9 @@ class PairModel:
         Cosines of static vectors sit higher and spread less than MiniLM's, so a
         model fitted on one misreads the other.
         """
-        name = f"pair_model-{embedder}.json"
-        if (resources.files("consilience") / "resources" / name).is_file():
-            return cls._parse((resources.files("consilience") / "resources" / name).read_text(encoding="utf-8"), name)
+        shipped = resources.files("consilience") / "resources" / f"pair_model-{embedder}.json"
+        if shipped.is_file():
+            return cls._parse(shipped.read_text(encoding="utf-8"), shipped.name)
         return cls.load()
 
     @classmethod

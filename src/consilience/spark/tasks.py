@@ -330,6 +330,7 @@ def score_pairs(
         for member, vector in zip(members, embedder.encode([m.lead for m in members]), strict=True):
             member.multilingual = vector
 
+    names = ["id", *_SIGNAL_NAMES]
     states: OrderedDict[str, StoryState] = OrderedDict()  # recent articles' states: the pairs come sorted by `a`
 
     def state(values: list[Any]) -> StoryState:
@@ -337,16 +338,13 @@ def score_pairs(
         if found is not None:
             states.move_to_end(values[0])
             return found
-        signals = row_to_signals([_value(v) for v in values])
-        if isinstance(signals.time, float) and math.isnan(signals.time):
-            signals.time = None
+        signals = signals_of(dict(zip(names, values, strict=True)))
         signals.lexical = stats.lexical_vector(signals.terms)
         found = states[signals.id] = StoryState.of(signals.id, [signals])
         if len(states) > PAIR_STATE_CACHE:
             states.popitem(last=False)
         return found
 
-    names = ["id", *_SIGNAL_NAMES]
     for batch in batches:
         out: list[tuple[int, int, float, str]] = []
         sides = {side: [batch[f"{name}_{side}"].tolist() for name in names] for side in ("a", "b")}
