@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -73,6 +74,62 @@ def test_blocking_keys_pair_two_reports_of_one_event() -> None:
     by_article = keys.groupby("n")["key"].apply(set)
     assert by_article[0] & by_article[1], "two reports of one event a day apart share a key"
     assert not by_article[0] & by_article[2], "five months apart: no shared time bucket, no key"
+
+
+def test_partial_stream_stats_give_one_worker_the_whole_streams_idf() -> None:
+    from consilience.cluster.signals import PartialStreamStats, TermStats
+
+    rng = np.random.default_rng(7)
+    documents = [sorted(set(rng.integers(0, 50, size=8).tolist())) for _ in range(40)]
+    whole = TermStats()
+    for keys in documents:
+        whole.add(keys)
+    own = np.zeros(whole.buckets, dtype=np.int32)
+    for keys in documents:
+        own[keys] += 1
+    alone, stream = PartialStreamStats(whole, own, len(documents)), TermStats()
+    for position, keys in enumerate(documents):  # one worker with every article: exactly the local engine's IDF
+        alone.position = position
+        alone.add(keys)
+        stream.add(keys)
+        assert np.allclose(alone.idfs(range(50)), stream.idfs(range(50)))
+    mine = documents[::2]  # a worker with half: its own counts as they come, the others' spread over the stream
+    own[:] = 0
+    for keys in mine:
+        own[keys] += 1
+    half = PartialStreamStats(whole, own, len(documents))
+    for index, keys in enumerate(mine):
+        half.position = 2 * index
+        half.add(keys)
+    key = documents[1][0]
+    elsewhere = sum(key in keys for keys in documents[1::2])
+    counted = TermStats().document_frequency[key] + sum(key in keys for keys in mine) + elsewhere * (38 / 40)
+    assert half.documents == TermStats().documents + 39
+    assert half.idf(key) == pytest.approx(np.log((half.documents + 1) / (counted + 1)) + 1)
+
+
+def test_cluster_partition_of_the_whole_stream_is_the_local_engine(ecbplus_dev: Path) -> None:
+    from consilience.cluster import StoryLedger, StreamClusterer
+    from consilience.store.codec import stats_to_bytes
+
+    records = [json.loads(line) for line in ecbplus_dev.read_text(encoding="utf-8").splitlines()[:60]]
+    prepared = pd.concat(list(tasks.prepare_articles(iter([_records(*records)]), DEFAULT_SETTINGS, multilingual=False)))
+    prepared = prepared[prepared["reject"].isna()].sort_values(["time", "seq"], na_position="last")
+    prepared["position"] = range(len(prepared))
+    prepared["duplicate_of"] = None
+    whole = tasks.TermStats()
+    for keys, names in zip(prepared["term_keys"], prepared["names"], strict=True):
+        whole.add(set(np.frombuffer(keys, dtype="<i4").tolist()) | set(np.frombuffer(names, dtype="<i4").tolist()))
+    out = pd.concat(list(tasks.cluster_partition(iter([prepared]), DEFAULT_SETTINGS, stats_to_bytes(whole), False)))
+    spark_groups = out.groupby("story_id")["id"].apply(frozenset)
+    clusterer = StreamClusterer(embedder=tasks.executor_embedder("auto"), multilingual=None)
+    ledger = StoryLedger()
+    for _, row in prepared.iterrows():
+        ledger.apply(clusterer.add_signals(tasks.signals_of(row)))
+    ledger.apply(clusterer.consolidate())
+    local_groups = {frozenset(story.articles) for story in ledger.stories()}
+    assert set(spark_groups) == local_groups
+    assert len(local_groups) < len(prepared), "some reports joined a story"
 
 
 def test_connected_components_and_stories(spark: object) -> None:

@@ -39,6 +39,7 @@ class Settings:
     cluster_consolidate_every: int = 200  # articles between passes that merge grown stories as wholes
     cluster_firm_join: float = 0.8  # joins below this probability are re-checked as their story grows
     cluster_recheck_max_size: int = 30  # ...while the story has at most this many articles
+    cluster_undo_below: float = 0.2  # ...and leave it when the grown story gives them less than this
     cluster_window_days: float = 14.0  # dated articles only meet stories active within this many days
     cluster_max_active: int = 5000  # beyond this many active stories, the idlest are retired
     cluster_archive_limit: int = 2000  # retired stories the in-memory archive keeps

@@ -129,6 +129,47 @@ class TermStats:
         return np.log((self.documents + 1) / (frequency + 1.0)) + 1.0
 
 
+class PartialStreamStats(TermStats):
+    """The term statistics one stream would have, for a worker that is fed only part of that stream.
+
+    The Spark stories stage gives each worker whole components of the input,
+    not the whole stream. Counting only the worker's own articles would give an
+    IDF unlike the local engine's (a partition's topics are its components'
+    topics); loading the whole input's counts from the start would give every
+    article the IDF of the stream's end. This counts the worker's own articles
+    as they arrive, as the local engine does, and adds the rest of the input
+    spread evenly over the stream: at global position ``p`` of ``total``, a
+    term that ``d`` articles of other workers contain counts ``d * p / total``.
+    Set :attr:`position` (the article's 0-based rank in the whole stream)
+    before adding each article.
+    """
+
+    def __init__(self, whole: TermStats, own: np.ndarray, total: int) -> None:
+        """``whole``: prior plus every input article's counts; ``own``: this worker's articles' counts."""
+        super().__init__(whole.buckets)
+        self._prior_documents = self.documents
+        self._elsewhere = np.maximum(
+            whole.document_frequency.astype(np.float32) - self.document_frequency - own.astype(np.float32), 0.0
+        )
+        self.total = max(total, 1)
+        self.position = 0
+
+    def add(self, keys: Sequence[int] | frozenset[int] | dict[int, float]) -> None:
+        """Count one more own document; the stream has then seen ``position + 1`` documents."""
+        super().add(keys)
+        self.documents = self._prior_documents + self.position + 1
+
+    def idf(self, key: int) -> float:
+        """Smoothed inverse document frequency at the current position."""
+        return float(self.idfs([key])[0])
+
+    def idfs(self, keys: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Smoothed inverse document frequencies at the current position."""
+        keys = np.asarray(keys, dtype=np.int64)
+        frequency = self.document_frequency[keys] + self._elsewhere[keys] * (self.position / self.total)
+        return np.log((self.documents + 1) / (frequency + 1.0)) + 1.0
+
+
 def lead_text(article: Article, characters: int = 300) -> str:
     """Title and the first ``characters`` of the body: what the embedders read."""
     title = (article.title or "").strip()

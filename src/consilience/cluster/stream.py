@@ -292,7 +292,7 @@ class StreamClusterer:
                 continue
             rest = StoryState.of(state.id, [m for m in state.members if m.id != member.id])
             probability = self._probability(StoryState.of("", [member]), rest)
-            if probability >= self.model.threshold:
+            if probability >= self.settings.cluster_undo_below:
                 self._join_probability[member.id] = max(self._join_probability[member.id], probability)
                 continue
             rest.last_seen = state.last_seen

@@ -20,7 +20,8 @@ computed twice, and a failed run shows how far it got):
    DataFrame joins, no GraphFrames jar needed).
 7. **stories**: whole components per partition, fed in publication order to
    the local :class:`~consilience.cluster.StreamClusterer`, which makes the
-   join, merge and republished decisions as it does on one machine.
+   join, merge and republished decisions as it does on one machine, with the
+   IDF the whole stream would have at each article (its rank in the stream).
 8. **facts**: each story compared by :func:`~consilience.compare.compare_story`
    (annotation included), in ``applyInPandas`` per story.
 
@@ -283,15 +284,25 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
         partitions = config.partitions or max(
             spark.sparkContext.defaultParallelism, math.ceil(report.articles / settings.spark_articles_per_partition)
         )
+        # each article's rank in the whole stream, for the IDF the local engine would have at that point
+        positions = (
+            articles.select("n", "time_order", "seq")
+            .orderBy("time_order", "seq")
+            .rdd.zipWithIndex()
+            .map(lambda pair: (pair[0]["n"], pair[1]))
+            .toDF("n long, position long")
+        )
         placed = (
             articles.join(labels, "n", "left")
+            .join(positions, "n")
             .withColumn("component", F.coalesce(F.col("component"), F.col("n")))
             .repartition(partitions, "component")
-            .sortWithinPartitions("time_order", "seq")
-            .select("id", *tasks._SIGNAL_NAMES, "duplicate_of")
+            .sortWithinPartitions("position")
+            .select("id", "position", *tasks._SIGNAL_NAMES, "duplicate_of")
         )
+        total = report.articles
         assignments = placed.mapInPandas(
-            lambda batches: tasks.cluster_partition(batches, settings, stats.value, config.multilingual),
+            lambda batches: tasks.cluster_partition(batches, settings, stats.value, config.multilingual, total),
             tasks.ASSIGNMENT_SCHEMA,
         )
         assignments.write.mode("overwrite").parquet(f"{work}/assignments")

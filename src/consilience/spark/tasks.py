@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import math
+import tempfile
 import traceback
 import zlib
 from collections import OrderedDict
@@ -28,11 +29,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..clean import clean_article, content_hash
 from ..cluster import ClusterEvent, PairModel, StoryLedger, StoryState, StreamClusterer, pair_features
 from ..cluster.neardup import NUM_PERM
-from ..cluster.signals import ArticleSignals, SignalExtractor, TermStats
+from ..cluster.signals import ArticleSignals, PartialStreamStats, SignalExtractor, TermStats
 from ..embed import Embedder, OnnxMiniLM, get_embedder, get_multilingual_embedder
 from ..ingest.files import parse_published, record_to_article
 from ..ingest.web import canonical_url
@@ -56,6 +58,7 @@ PREPARED_SCHEMA = (
 RECORD_SCHEMA = "value string, source string, seq long, reject string"
 KEY_SCHEMA = "key long, base long, copy boolean, n long, time double, guest boolean"
 PAIR_SCHEMA = "a long, b long, probability double, kind string"
+PLACED_SCHEMA = "id string, position long, " + SIGNAL_FIELDS + ", duplicate_of string"  # what cluster_partition reads
 ASSIGNMENT_SCHEMA = "id string, story_id string, join_probability double, republished_of string"
 COMPARED_SCHEMA = "story_id string, comparison string, annotations string, conflicts int, error string"
 FACT_SCHEMA = (
@@ -368,32 +371,58 @@ def score_pairs(
 
 # -- stage 5: the local clusterer over each partition of connected articles -------------------------------------------
 def cluster_partition(
-    batches: Iterator[pd.DataFrame], settings: Settings, stats_bytes: bytes, multilingual: bool = True
+    batches: Iterator[pd.DataFrame],
+    settings: Settings,
+    stats_bytes: bytes,
+    multilingual: bool = True,
+    total: int | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Articles of whole components, in publication order -> their stories, by the local :class:`StreamClusterer`.
 
     The partition holds every article of the components it was given (no
     candidate link leaves a component), so the local engine, fed in
-    publication order, decides joins, merges and re-checks exactly as it
-    would on one machine. Story ids are named after each story's first article.
+    publication order, decides joins, merges and re-checks as it would on one
+    machine. Its IDF is the one the whole stream would have at each article
+    (:class:`PartialStreamStats`, from each row's ``position`` in the stream of
+    ``total`` articles). Story ids are named after each story's first article.
     """
-    clusterer = StreamClusterer(
-        settings,
-        embedder=executor_embedder(settings.cluster_embedder),
-        multilingual="auto" if multilingual else None,
-        model=pair_model(executor_embedder(settings.cluster_embedder).name),
-    )
-    clusterer.stats = _copy_stats(term_stats(stats_bytes))
-    ledger = StoryLedger()
-    order: list[str] = []
-    probability: dict[str, float] = {}
-    for batch in batches:
-        for _, row in batch.iterrows():
-            signals = signals_of(row)
-            duplicate_of = row["duplicate_of"] if isinstance(row["duplicate_of"], str) else None
-            events = clusterer.add_signals(signals, duplicate_of)
-            order.append(signals.id)
-            _record(events, ledger, probability)
+    whole = term_stats(stats_bytes)
+    own = np.zeros(whole.buckets, dtype=np.int32)
+    with tempfile.TemporaryFile() as spill:
+        # first pass: the partition's own term counts, the rows spilled to disk (a component can be large)
+        writer = None
+        rows_seen = 0
+        for batch in batches:
+            rows_seen += len(batch)
+            for keys, names in zip(batch["term_keys"], batch["names"], strict=True):
+                found = np.union1d(np.frombuffer(bytes(keys), dtype="<i4"), np.frombuffer(bytes(names), dtype="<i4"))
+                own[found] += 1
+            table = pa.Table.from_pandas(batch[list(PLACED_ARROW.names)], schema=PLACED_ARROW, preserve_index=False)
+            writer = writer or pa.ipc.new_stream(spill, PLACED_ARROW)
+            writer.write_table(table)
+        if writer is None:
+            yield _frame([], ASSIGNMENT_SCHEMA)
+            return
+        writer.close()
+        spill.seek(0)
+        stats = PartialStreamStats(whole, own, total or rows_seen)
+        clusterer = StreamClusterer(
+            settings,
+            embedder=executor_embedder(settings.cluster_embedder),
+            multilingual="auto" if multilingual else None,
+            model=pair_model(executor_embedder(settings.cluster_embedder).name),
+        )
+        clusterer.stats = stats
+        ledger = StoryLedger()
+        order: list[str] = []
+        probability: dict[str, float] = {}
+        for record_batch in pa.ipc.open_stream(spill):
+            for _, row in record_batch.to_pandas().iterrows():
+                stats.position = int(row["position"])
+                duplicate_of = row["duplicate_of"] if isinstance(row["duplicate_of"], str) else None
+                events = clusterer.add_signals(signals_of(row), duplicate_of)
+                order.append(row["id"])
+                _record(events, ledger, probability)
     _record(clusterer.consolidate(), ledger, probability)
     rows = []
     for story in ledger.stories(order):
@@ -413,13 +442,6 @@ def _record(events: list[ClusterEvent], ledger: StoryLedger, probability: dict[s
     for event in events:
         if event.article and event.kind in ("join", "republished", "move") and event.probability is not None:
             probability[event.article] = event.probability
-
-
-def _copy_stats(stats: TermStats) -> TermStats:
-    copy = TermStats(stats.buckets, prior=False)
-    copy.document_frequency = stats.document_frequency.copy()
-    copy.documents = stats.documents
-    return copy
 
 
 # -- stage 6: facts per story ---------------------------------------------------------------------------------------
@@ -517,3 +539,15 @@ def _columns(schema: str) -> list[str]:
             names.append(part.strip().split(" ", 1)[0])
         depth += part.count("<") - part.count(">")
     return names
+
+
+_ARROW_TYPES = {"string": pa.string(), "long": pa.int64(), "int": pa.int32(), "double": pa.float64(),
+                "binary": pa.binary(), "boolean": pa.bool_()}  # fmt: skip
+
+
+def arrow_schema(schema: str) -> pa.Schema:
+    """The Arrow schema of a flat Spark DDL ``schema`` (the scalar types the stages use)."""
+    return pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in _types(schema).items()])
+
+
+PLACED_ARROW = arrow_schema(PLACED_SCHEMA)
