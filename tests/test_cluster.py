@@ -243,3 +243,34 @@ def test_each_embedder_reads_the_pair_model_fitted_on_its_vectors() -> None:
     assert PairModel.for_embedder("no-such-embedder").bias == default.bias
     clusterer = StreamClusterer(replace(DEFAULT_SETTINGS, cluster_embedder="minilm-static"), multilingual=None)
     assert clusterer.model.bias == static.bias
+
+
+@pytest.mark.parametrize(("fit", "moves"), [(0.35, False), (0.1, True)])
+def test_a_weak_member_leaves_only_when_the_grown_story_clearly_rejects_it(
+    fit: float, moves: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from consilience.cluster.signals import ArticleSignals
+
+    clusterer = StreamClusterer(multilingual=None)
+    dense = np.ones(clusterer.extractor.embedder.dimension, dtype=np.float32)
+    dense /= np.linalg.norm(dense)
+
+    def signals(article_id: str) -> ArticleSignals:
+        return ArticleSignals(article_id, "en", None, None, article_id, dense.copy(), {}, frozenset(), frozenset())
+
+    def probability(a: object, b: object) -> float:  # "b" joins weakly (0.6); the grown story gives it `fit`
+        left = {m.id for m in a.members}  # type: ignore[attr-defined]
+        right = {m.id for m in b.members}  # type: ignore[attr-defined]
+        if left == {"b"}:
+            return 0.6 if right == {"a"} else fit
+        return 0.9 if left == {"c"} else 0.0
+
+    monkeypatch.setattr(clusterer, "_probability", probability)
+    ledger = StoryLedger()
+    for article_id in ("a", "b", "c"):
+        ledger.apply(clusterer.add_signals(signals(article_id)))
+    groups = _groups(ledger.stories())
+    assert DEFAULT_SETTINGS.cluster_undo_below < fit < 0.5 or moves
+    assert groups == ([{"a", "c"}, {"b"}] if moves else [{"a", "b", "c"}])
