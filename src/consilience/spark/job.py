@@ -298,7 +298,7 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
             .withColumn("component", F.coalesce(F.col("component"), F.col("n")))
             .repartition(partitions, "component")
             .sortWithinPartitions("position")
-            .select("id", "position", *tasks._SIGNAL_NAMES, "duplicate_of")
+            .select(*tasks.PLACED_ARROW.names)
         )
         total = report.articles
         assignments = placed.mapInPandas(
