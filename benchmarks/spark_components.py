@@ -7,55 +7,35 @@ Reads a finished run's work folder (``_work/articles`` with the signals the job
 computed, ``_work/links`` with each link's probability, ``term_stats.bin``),
 and for each ``--link`` threshold: rebuilds the connected components from the
 links at or above it (copies always link), assigns components to
-``--partitions`` partitions at random, and replays the stories stage in
-Python, as ``tasks.cluster_partition`` runs it (``PartialStreamStats`` at each
-article's stream position). Prints the largest component, the pairwise F1
-against the local engine fed the same signals as one stream, and the BCubed F1
-against the gold stories. No Spark needed for the replay.
+``--partitions`` partitions at random, and runs the job's own stories stage
+(``tasks.cluster_partition``) on each partition, without Spark. Prints the
+largest component, the pairwise F1 against the local engine on the same
+signals (``cluster_partition`` with one partition holding everything, which is
+the local engine: ``tests/test_spark.py``), and the BCubed F1 against the gold.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
-import copy
 import random
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 
-from consilience.cluster import PairModel, StoryLedger, StreamClusterer
-from consilience.cluster.signals import ArticleSignals, PartialStreamStats, TermStats
-from consilience.embed import Embedder, get_embedder
 from consilience.evaluate import load_labelled
 from consilience.evaluate.metrics import score_clustering
 from consilience.settings import DEFAULT_SETTINGS
 from consilience.spark import tasks
-from consilience.store.codec import stats_from_bytes
 
 
-def replay(
-    indices: list[int],
-    signals: list[ArticleSignals],
-    duplicates: list[str | None],
-    whole: TermStats,
-    embedder: Embedder,
-    model: PairModel,
-) -> dict[str, str]:
-    """Story of each article of one partition (articles given by their stream positions, in order)."""
-    own = np.zeros(whole.buckets, dtype=np.int32)
-    for i in indices:
-        own[np.fromiter(signals[i].terms.keys() | signals[i].names, dtype=np.int64)] += 1
-    stats = PartialStreamStats(whole, own, len(signals))
-    clusterer = StreamClusterer(DEFAULT_SETTINGS, embedder=embedder, multilingual=None, model=model)
-    clusterer.stats = stats
-    ledger = StoryLedger()
-    for i in indices:
-        stats.position = i
-        ledger.apply(clusterer.add_signals(copy.copy(signals[i]), duplicates[i]))
-    ledger.apply(clusterer.consolidate())
-    return {a: story.articles[0] for story in ledger.stories() for a in story.articles}
+def replay(frame: pd.DataFrame, stats_bytes: bytes, total: int) -> dict[str, str]:
+    """Story of each article of one partition, by the job's own ``tasks.cluster_partition``."""
+    placed = frame.sort_values("position")[list(tasks.PLACED_ARROW.names)]
+    out = pd.concat(list(tasks.cluster_partition(iter([placed]), DEFAULT_SETTINGS, stats_bytes, False, total)))
+    return dict(zip(out["id"], out["story_id"], strict=True))
 
 
 def components(count: int, edges: list[tuple[int, int]]) -> list[int]:
@@ -85,32 +65,28 @@ def main() -> int:
     args = parser.parse_args()
     articles = pq.read_table(args.output / "_work" / "articles").to_pandas()
     articles = articles.sort_values(["time_order", "seq"]).reset_index(drop=True)
+    articles["position"] = range(len(articles))
     links = pq.read_table(args.output / "_work" / "links").to_pandas()
-    whole = stats_from_bytes((args.output / "term_stats.bin").read_bytes())
-    signals = [tasks.signals_of(row) for _, row in articles.iterrows()]
-    duplicates = [d if isinstance(d, str) else None for d in articles["duplicate_of"]]
+    stats_bytes = (args.output / "term_stats.bin").read_bytes()
     gold = load_labelled(args.dataset).gold
-    embedder = get_embedder(DEFAULT_SETTINGS.cluster_embedder)
-    model = PairModel.for_embedder(embedder.name)
     position_of = {int(n): i for i, n in enumerate(articles["n"])}
-    local = replay(list(range(len(signals))), signals, duplicates, whole, embedder, model)
-    print(f"{len(signals):,} articles, {len(links):,} links; local engine: "
+    local = replay(articles, stats_bytes, len(articles))  # one partition holding everything: the local engine
+    print(f"{len(articles):,} articles, {len(links):,} links; local engine: "
           f"BCubed F1 {score_clustering({a: gold[a] for a in local}, local).bcubed_f1:.3f}")  # fmt: skip
     for threshold in args.link:
         kept = [(position_of[int(a)], position_of[int(b)])
                 for a, b, probability, kind in zip(links["a"], links["b"], links["probability"], links["kind"],
                                                    strict=True)
                 if kind in ("copy", "same text") or probability >= threshold]  # fmt: skip
-        component = components(len(signals), kept)
+        component = components(len(articles), kept)
         sizes = collections.Counter(component)
         rng = random.Random(1)
         partition_of = {c: rng.randrange(args.partitions) for c in sizes}
-        partitions: dict[int, list[int]] = collections.defaultdict(list)
-        for i, c in enumerate(component):
-            partitions[partition_of[c]].append(i)
+        partition = np.array([partition_of[c] for c in component])
         stories: dict[str, str] = {}
-        for indices in partitions.values():
-            stories.update(replay(indices, signals, duplicates, whole, embedder, model))
+        for number in range(args.partitions):
+            if (partition == number).any():
+                stories.update(replay(articles[partition == number], stats_bytes, len(articles)))
         print(f"link >= {threshold}: largest component {max(sizes.values()):,}, components {len(sizes):,}, "
               f"pairwise F1 vs local {score_clustering(local, stories).pairwise_f1:.3f}, "
               f"BCubed F1 {score_clustering({a: gold[a] for a in stories}, stories).bcubed_f1:.3f}", flush=True)  # fmt: skip
