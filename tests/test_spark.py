@@ -119,7 +119,7 @@ def test_cluster_partition_of_the_whole_stream_is_the_local_engine(ecbplus_dev: 
     prepared["duplicate_of"] = None
     whole = tasks.TermStats()
     for keys, names in zip(prepared["term_keys"], prepared["names"], strict=True):
-        whole.add(set(np.frombuffer(keys, dtype="<i4").tolist()) | set(np.frombuffer(names, dtype="<i4").tolist()))
+        whole.add(tasks.row_keys(keys, names).tolist())
     out = pd.concat(list(tasks.cluster_partition(iter([prepared]), DEFAULT_SETTINGS, stats_to_bytes(whole), False)))
     spark_groups = out.groupby("story_id")["id"].apply(frozenset)
     clusterer = StreamClusterer(embedder=tasks.executor_embedder("auto"), multilingual=None)

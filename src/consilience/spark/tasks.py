@@ -221,14 +221,18 @@ def _value(value: Any) -> Any:
 
 
 # -- stage 2: term statistics ---------------------------------------------------------------------------------------
+def row_keys(term_keys: bytes, names: bytes) -> np.ndarray:
+    """The hashed terms and names of a prepared row, each once: what counts toward document frequencies."""
+    return np.union1d(np.frombuffer(bytes(term_keys), dtype="<i4"), np.frombuffer(bytes(names), dtype="<i4"))
+
+
 def document_frequencies(batches: Iterator[pd.DataFrame], buckets: int) -> Iterator[pd.DataFrame]:
     """Per-partition document frequency of every hashed term and name (non-zero buckets only)."""
     counts = np.zeros(buckets, dtype=np.int64)
     documents = 0
     for batch in batches:
         for keys, names in zip(batch["term_keys"], batch["names"], strict=True):
-            found = np.union1d(np.frombuffer(bytes(keys), dtype="<i4"), np.frombuffer(bytes(names), dtype="<i4"))
-            counts[found] += 1
+            counts[row_keys(keys, names)] += 1
             documents += 1
     nonzero = np.flatnonzero(counts)
     frame = pd.DataFrame({"bucket": nonzero.astype(np.int64), "df": counts[nonzero]})
@@ -395,8 +399,7 @@ def cluster_partition(
         for batch in batches:
             rows_seen += len(batch)
             for keys, names in zip(batch["term_keys"], batch["names"], strict=True):
-                found = np.union1d(np.frombuffer(bytes(keys), dtype="<i4"), np.frombuffer(bytes(names), dtype="<i4"))
-                own[found] += 1
+                own[row_keys(keys, names)] += 1
             table = pa.Table.from_pandas(batch[list(PLACED_ARROW.names)], schema=PLACED_ARROW, preserve_index=False)
             writer = writer or pa.ipc.new_stream(spill, PLACED_ARROW)
             writer.write_table(table)
