@@ -2,6 +2,8 @@
 
     python -m consilience spark run --input ../shared/datasets/allsides-dev.jsonl --output /tmp/sp_as --facts none
     python benchmarks/spark_components.py /tmp/sp_as ../shared/datasets/allsides-dev.jsonl --link 0.1 0.3 0.5
+    python benchmarks/spark_components.py /tmp/sp_as ../shared/datasets/allsides-dev.jsonl --link 0.1 \
+        --segment 1000 --lead-in 0 100 250 500
 
 Reads a finished run's work folder (``_work/articles`` with the signals the job
 computed, ``_work/links`` with each link's probability, ``term_stats.bin``),
@@ -12,6 +14,9 @@ links at or above it (copies always link), assigns components to
 largest component, the pairwise F1 against the local engine on the same
 signals (``cluster_partition`` with one partition holding everything, which is
 the local engine: ``tests/test_spark.py``), and the BCubed F1 against the gold.
+With ``--segment``, components larger than it are cut into segments as the
+job cuts them (``tasks.segment_rows``, one row per ``--lead-in``) and stitched
+back (``tasks.stitch_segments``).
 """
 
 from __future__ import annotations
@@ -31,11 +36,30 @@ from consilience.settings import DEFAULT_SETTINGS
 from consilience.spark import tasks
 
 
-def replay(frame: pd.DataFrame, stats_bytes: bytes, total: int) -> dict[str, str]:
-    """Story of each article of one partition, by the job's own ``tasks.cluster_partition``."""
+def replay(frame: pd.DataFrame, stats_bytes: bytes, total: int) -> pd.DataFrame:
+    """One partition's rows, clustered by the job's own ``tasks.cluster_partition`` (``CLUSTERED_SCHEMA``)."""
     placed = frame.sort_values("position")[list(tasks.PLACED_ARROW.names)]
-    out = pd.concat(list(tasks.cluster_partition(iter([placed]), DEFAULT_SETTINGS, stats_bytes, False, total)))
+    return pd.concat(list(tasks.cluster_partition(iter([placed]), DEFAULT_SETTINGS, stats_bytes, False, total)))
+
+
+def stories_of(clustered: list[pd.DataFrame]) -> dict[str, str]:
+    """Final story of each article, stitched as the job stitches segments."""
+    out = tasks.stitch_segments(pd.concat(clustered))
     return dict(zip(out["id"], out["story_id"], strict=True))
+
+
+def segmented(articles: pd.DataFrame, size: int | None, lead_in: int) -> pd.DataFrame:
+    """The placed rows: every article once, plus the lead-in rows of segmented components (``tasks.segment_rows``)."""
+    members = articles.groupby("component")["n"].transform("size")
+    if size is None or not (members > size).any():
+        return articles.assign(segment=-1, lead_in=False)
+    big = articles[members > size].sort_values("position")
+    ranked = pd.DataFrame({
+        "n": big["n"], "rank": big.groupby("component").cumcount(), "members": members[members > size][big.index],
+    })  # fmt: skip
+    segments = tasks.segment_rows(ranked, size, lead_in)
+    whole = articles[members <= size].assign(segment=-1, lead_in=False)
+    return pd.concat([whole, articles.merge(segments, on="n")], ignore_index=True)
 
 
 def components(count: int, edges: list[tuple[int, int]]) -> list[int]:
@@ -62,6 +86,8 @@ def main() -> int:
     parser.add_argument("dataset", type=Path, help="the labelled JSONL file the run read (for the gold stories)")
     parser.add_argument("--link", type=float, nargs="+", default=[0.1, 0.3, 0.5])
     parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument("--segment", type=int, help="cut components larger than this (default: never)")
+    parser.add_argument("--lead-in", type=int, nargs="+", default=[DEFAULT_SETTINGS.spark_segment_lead_in])
     args = parser.parse_args()
     articles = pq.read_table(args.output / "_work" / "articles").to_pandas()
     articles = articles.sort_values(["time_order", "seq"]).reset_index(drop=True)
@@ -70,7 +96,10 @@ def main() -> int:
     stats_bytes = (args.output / "term_stats.bin").read_bytes()
     gold = load_labelled(args.dataset).gold
     position_of = {int(n): i for i, n in enumerate(articles["n"])}
-    local = replay(articles, stats_bytes, len(articles))  # one partition holding everything: the local engine
+    whole = articles.assign(component=0, segment=-1, lead_in=False)
+    local = stories_of(
+        [replay(whole, stats_bytes, len(articles))]
+    )  # one partition holding everything: the local engine
     print(f"{len(articles):,} articles, {len(links):,} links; local engine: "
           f"BCubed F1 {score_clustering({a: gold[a] for a in local}, local).bcubed_f1:.3f}")  # fmt: skip
     for threshold in args.link:
@@ -80,16 +109,22 @@ def main() -> int:
                 if kind in ("copy", "same text") or probability >= threshold]  # fmt: skip
         component = components(len(articles), kept)
         sizes = collections.Counter(component)
-        rng = random.Random(1)
-        partition_of = {c: rng.randrange(args.partitions) for c in sizes}
-        partition = np.array([partition_of[c] for c in component])
-        stories: dict[str, str] = {}
-        for number in range(args.partitions):
-            if (partition == number).any():
-                stories.update(replay(articles[partition == number], stats_bytes, len(articles)))
-        print(f"link >= {threshold}: largest component {max(sizes.values()):,}, components {len(sizes):,}, "
-              f"pairwise F1 vs local {score_clustering(local, stories).pairwise_f1:.3f}, "
-              f"BCubed F1 {score_clustering({a: gold[a] for a in stories}, stories).bcubed_f1:.3f}", flush=True)  # fmt: skip
+        for lead_in in args.lead_in if args.segment else [0]:
+            placed = segmented(articles.assign(component=component), args.segment, lead_in)
+            rng = random.Random(1)
+            lanes = sorted(set(zip(placed["component"], placed["segment"], strict=True)))
+            partition_of = {lane: rng.randrange(args.partitions) for lane in lanes}
+            partition = np.array(
+                [partition_of[lane] for lane in zip(placed["component"], placed["segment"], strict=True)]
+            )
+            clustered = [replay(placed[partition == number], stats_bytes, len(articles))
+                         for number in range(args.partitions) if (partition == number).any()]  # fmt: skip
+            stories = stories_of(clustered)
+            cut = f", segments of {args.segment:,} with lead-in {lead_in:,}" if args.segment else ""
+            print(f"link >= {threshold}{cut}: largest component {max(sizes.values()):,}, components {len(sizes):,}, "
+                  f"pairwise F1 vs local {score_clustering(local, stories).pairwise_f1:.3f}, "
+                  f"BCubed F1 {score_clustering({a: gold[a] for a in stories}, stories).bcubed_f1:.3f}",
+                  flush=True)  # fmt: skip
     return 0
 
 

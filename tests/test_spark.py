@@ -117,6 +117,7 @@ def test_cluster_partition_of_the_whole_stream_is_the_local_engine(ecbplus_dev: 
     prepared = prepared[prepared["reject"].isna()].sort_values(["time", "seq"], na_position="last")
     prepared["position"] = range(len(prepared))
     prepared["duplicate_of"] = None
+    prepared = prepared.assign(component=7, segment=-1, lead_in=False)
     whole = tasks.TermStats()
     for keys, names in zip(prepared["term_keys"], prepared["names"], strict=True):
         whole.add(tasks.row_keys(keys, names).tolist())
@@ -130,6 +131,95 @@ def test_cluster_partition_of_the_whole_stream_is_the_local_engine(ecbplus_dev: 
     local_groups = {frozenset(story.articles) for story in ledger.stories()}
     assert set(spark_groups) == local_groups
     assert len(local_groups) < len(prepared), "some reports joined a story"
+    assert not out["lead_in"].any() and set(out["segment"]) == {-1}
+
+
+def test_segment_rows_cut_a_large_component_with_a_lead_in() -> None:
+    frame = pd.DataFrame({"n": range(100, 110), "rank": range(10), "members": [10] * 10})
+    rows = tasks.segment_rows(frame, size=4, lead_in=2)
+    core = rows[~rows["lead_in"]]
+    assert dict(zip(core["n"], core["segment"], strict=True)) == {100 + r: r // 4 for r in range(10)}
+    lead = rows[rows["lead_in"]]
+    # each segment re-reads the previous one's last two articles; no segment follows the last
+    assert sorted(zip(lead["n"], lead["segment"], strict=True)) == [(102, 1), (103, 1), (106, 2), (107, 2)]
+
+
+def test_stitching_continues_each_segment_story_from_its_lead_in() -> None:
+    rows = [
+        # id, story, segment, lead_in, position
+        ("a1", "A@0", 0, False, 0), ("b1", "B@0", 0, False, 1), ("a2", "A@0", 0, False, 2), ("b2", "B@0", 0, False, 3),
+        ("a2", "X@1", 1, True, 2), ("b2", "X@1", 1, True, 3), ("a3", "X@1", 1, False, 4), ("c1", "C@1", 1, False, 5),
+        ("a2", "Y@1", 1, True, 2),  # never happens in one segment; shows a tie goes to the first parent by name
+        ("a3", "Z@2", 2, True, 4), ("a4", "Z@2", 2, False, 6),
+        ("w1", "st-whole", -1, False, 7),
+    ]  # fmt: skip
+    clustered = pd.DataFrame(rows, columns=["id", "story_id", "segment", "lead_in", "position"])
+    clustered = clustered.assign(join_probability=1.0, republished_of=None)
+    out = tasks.stitch_segments(clustered)
+    story = dict(zip(out["id"], out["story_id"], strict=True))
+    assert len(out) == 8, "every article once, lead-in rows dropped"
+    # X@1 re-read a2 (story A) and b2 (story B): a tie, so it continues A, and never merges A with B
+    assert story["a3"] == story["a1"] == story["a2"] == story["a4"] == tasks.story_name("a1")
+    assert story["b1"] == story["b2"] == tasks.story_name("b1")
+    assert story["c1"] == tasks.story_name("c1")
+    assert story["w1"] == "st-whole"
+
+
+def test_segments_stitched_back_reproduce_most_of_the_whole_stream(ecbplus_dev: Path) -> None:
+    from consilience.evaluate.metrics import score_clustering
+    from consilience.store.codec import stats_to_bytes
+
+    records = [json.loads(line) for line in ecbplus_dev.read_text(encoding="utf-8").splitlines()[:80]]
+    prepared = pd.concat(list(tasks.prepare_articles(iter([_records(*records)]), DEFAULT_SETTINGS, multilingual=False)))
+    prepared = prepared[prepared["reject"].isna()].sort_values(["time", "seq"], na_position="last")
+    prepared = prepared.assign(position=range(len(prepared)), duplicate_of=None, component=7).reset_index(drop=True)
+    whole = tasks.TermStats()
+    for keys, names in zip(prepared["term_keys"], prepared["names"], strict=True):
+        whole.add(tasks.row_keys(keys, names).tolist())
+    stats = stats_to_bytes(whole)
+
+    def stories(placed: pd.DataFrame) -> dict[str, str]:
+        clustered = pd.concat(list(tasks.cluster_partition(iter([placed]), DEFAULT_SETTINGS, stats, False)))
+        out = tasks.stitch_segments(clustered)
+        assert sorted(out["id"]) == sorted(prepared["id"]), "every article once"
+        return dict(zip(out["id"], out["story_id"], strict=True))
+
+    unsegmented = stories(prepared.assign(segment=-1, lead_in=False))
+    cut = tasks.segment_rows(
+        pd.DataFrame({"n": prepared.index, "rank": prepared.index, "members": len(prepared)}), 30, 30
+    )
+    placed = prepared.loc[cut["n"]].assign(segment=cut["segment"].to_numpy(), lead_in=cut["lead_in"].to_numpy())
+    segmented = stories(placed.sort_values(["position", "segment"]))
+    assert len(set(cut["segment"])) == 3
+    assert score_clustering(unsegmented, segmented).pairwise_f1 >= 0.8
+
+
+def test_job_stitches_segments_as_the_pandas_stitch(spark: object, tmp_path: Path) -> None:
+    """A job forced to cut its components: every article once, stitched as tasks.stitch_segments stitches."""
+    import dataclasses
+
+    import pyarrow.parquet as pq
+
+    from consilience.spark import JobConfig, run_job
+
+    path = DATASETS / "ecbplus-dev.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (datasets live in ../shared, outside the repository)")
+    lines = path.read_text(encoding="utf-8").splitlines()[:150]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settings = dataclasses.replace(DEFAULT_SETTINGS, spark_segment_articles=20, spark_segment_lead_in=10)
+    config = JobConfig(
+        inputs=[str(tmp_path / "in.jsonl")], output=str(tmp_path / "out"), facts="none", settings=settings
+    )
+    report = run_job(spark, config)  # type: ignore[arg-type]
+    assert report.segmented_components >= 1 and report.segments > report.segmented_components
+    assignments = pq.read_table(tmp_path / "out" / "assignments").to_pandas()
+    assert sorted(assignments["article_id"]) == sorted(json.loads(line)["id"] for line in lines)
+    clustered = pq.read_table(tmp_path / "out" / "_work" / "clustered").to_pandas()
+    expected = tasks.stitch_segments(clustered)
+    assert dict(zip(assignments["article_id"], assignments["story_id"], strict=True)) == dict(
+        zip(expected["id"], expected["story_id"], strict=True)
+    )
 
 
 def test_connected_components_and_stories(spark: object) -> None:

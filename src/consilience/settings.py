@@ -65,6 +65,10 @@ class Settings:
     spark_link_probability: float = 0.1  # pairs the pair model scores this high link articles into one component
     spark_component_iterations: int = 60  # label-propagation rounds before the components are taken as they are
     spark_articles_per_partition: int = 4000
+    # a component larger than this is clustered in segments of this many articles (stream order), on several workers,
+    # each segment starting with the previous one's last spark_segment_lead_in articles, whose stories it continues
+    spark_segment_articles: int = 20000
+    spark_segment_lead_in: int = 4000
 
 
 DEFAULT_SETTINGS = Settings()

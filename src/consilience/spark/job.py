@@ -22,6 +22,10 @@ computed twice, and a failed run shows how far it got):
    the local :class:`~consilience.cluster.StreamClusterer`, which makes the
    join, merge and republished decisions as it does on one machine, with the
    IDF the whole stream would have at each article (its rank in the stream).
+   A component larger than ``spark_segment_articles`` is cut into segments of
+   the stream, clustered on several workers; each segment first re-reads the
+   previous one's last ``spark_segment_lead_in`` articles, and its stories are
+   stitched to the stories those articles belong to.
 8. **facts**: each story compared by :func:`~consilience.compare.compare_story`
    (annotation included), in ``applyInPandas`` per story.
 
@@ -93,6 +97,8 @@ class JobReport:
     candidate_pairs: int = 0
     links: int = 0
     largest_component: int = 0
+    segmented_components: int = 0  # components clustered in segments (larger than settings.spark_segment_articles)
+    segments: int = 0
     stories: int = 0
     multi_article_stories: int = 0
     facts: int = 0
@@ -293,18 +299,50 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
             .toDF("n long, position long")
         )
         placed = (
-            articles.join(labels, "n", "left")
+            articles.select("n")
+            .join(labels, "n", "left")
             .join(positions, "n")
             .withColumn("component", F.coalesce(F.col("component"), F.col("n")))
-            .repartition(partitions, "component")
+        )
+        # components too large for one worker: segments of the stream, each with a lead-in from the one before
+        size = settings.spark_segment_articles
+        members = placed.groupBy("component").agg(F.count("*").alias("members")).where(F.col("members") > size)
+        report.segmented_components = members.count()
+        if report.segmented_components:
+            ranked = placed.join(F.broadcast(members), "component").withColumn(
+                "rank", F.row_number().over(Window.partitionBy("component").orderBy("position")) - 1
+            )
+            lead_in = settings.spark_segment_lead_in
+            segments = ranked.select("n", "rank", "members").mapInPandas(
+                lambda batches: (tasks.segment_rows(batch, size, lead_in) for batch in batches), tasks.SEGMENT_SCHEMA
+            )
+            segments.write.mode("overwrite").parquet(f"{work}/segments")
+            segments = spark.read.parquet(f"{work}/segments")
+            counted = members.agg(F.sum(F.ceil(F.col("members") / size))).first()
+            report.segments = int(counted[0]) if counted else 0
+            placed = placed.join(segments, "n", "left")
+        else:
+            placed = placed.withColumn("segment", F.lit(None).cast("long")).withColumn(
+                "lead_in", F.lit(None).cast("boolean")
+            )
+        placed = (
+            placed.fillna({"segment": -1, "lead_in": False})
+            .join(articles, "n")
+            .repartition(partitions, "component", "segment")
             .sortWithinPartitions("position")
             .select(*tasks.PLACED_ARROW.names)
         )
         total = report.articles
-        assignments = placed.mapInPandas(
+        clustered = placed.mapInPandas(
             lambda batches: tasks.cluster_partition(batches, settings, stats.value, config.multilingual, total),
-            tasks.ASSIGNMENT_SCHEMA,
+            tasks.CLUSTERED_SCHEMA,
         )
+        clustered.write.mode("overwrite").parquet(f"{work}/clustered")
+        clustered = spark.read.parquet(f"{work}/clustered")
+        if report.segmented_components:
+            assignments = stitch_segments(spark, clustered)
+        else:
+            assignments = clustered.select(*tasks.ASSIGNMENT_ARROW.names)
         assignments.write.mode("overwrite").parquet(f"{work}/assignments")
         assignments = spark.read.parquet(f"{work}/assignments")
         assignments.select(F.col("id").alias("article_id"), "story_id").write.mode("overwrite").parquet(
@@ -373,6 +411,52 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
         stories.withColumnRenamed("story_id", "id").write.mode("overwrite").parquet(f"{output}/stories")
     _write_summary(output, report)
     return report
+
+
+def stitch_segments(spark: SparkSession, clustered: DataFrame) -> DataFrame:
+    """``cluster_partition`` output -> final assignments: each segment story joined to the one it continues.
+
+    The DataFrame form of :func:`tasks.stitch_segments` (the two are checked
+    against each other in tests/test_spark.py): lead-in rows vote for the
+    previous segment's story (:func:`tasks.segment_parent`), the child -> parent
+    links are followed to the first segment by pointer jumping (a chain of
+    ``k`` segments needs ``log2 k`` rounds), and each chain is named after its
+    first article.
+    """
+    from pyspark.sql import functions as F
+
+    core = clustered.where(~F.col("lead_in"))
+    lead = clustered.where(F.col("lead_in"))
+    pairs = lead.select("id", F.col("story_id").alias("child")).join(
+        core.select("id", F.col("story_id").alias("parent")), "id"
+    )
+    parents = (
+        pairs.select("child", "parent")
+        .groupBy("child")
+        .applyInPandas(tasks.segment_parent, "child string, parent string")
+    )
+    parents = parents.localCheckpoint()
+    while True:
+        step = parents.alias("p").join(parents.alias("q"), F.col("p.parent") == F.col("q.child"), "left")
+        jumped = step.select(
+            F.col("p.child").alias("child"),
+            F.coalesce(F.col("q.parent"), F.col("p.parent")).alias("parent"),
+            F.col("q.parent").isNotNull().alias("moved"),
+        ).localCheckpoint()
+        parents = jumped.select("child", "parent")
+        if jumped.where("moved").limit(1).count() == 0:
+            break
+    segmented = (
+        core.where(F.col("segment") >= 0)
+        .join(parents.withColumnRenamed("child", "story_id"), "story_id", "left")
+        .withColumn("root", F.coalesce(F.col("parent"), F.col("story_id")))
+    )
+    first = segmented.groupBy("root").agg(F.min_by("id", "position").alias("first"))
+    named = segmented.join(first, "root").withColumn(
+        "story_id", F.concat(F.lit("st-"), F.substring(F.sha1(F.col("first")), 1, 12))
+    )
+    columns = tasks.ASSIGNMENT_ARROW.names
+    return core.where(F.col("segment") < 0).select(*columns).unionByName(named.select(*columns))
 
 
 def connected_components(spark: SparkSession, edges: DataFrame, max_iterations: int = 60) -> DataFrame:

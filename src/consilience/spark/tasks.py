@@ -58,8 +58,16 @@ PREPARED_SCHEMA = (
 RECORD_SCHEMA = "value string, source string, seq long, reject string"
 KEY_SCHEMA = "key long, base long, copy boolean, n long, time double, guest boolean"
 PAIR_SCHEMA = "a long, b long, probability double, kind string"
-PLACED_SCHEMA = "id string, position long, " + SIGNAL_FIELDS + ", duplicate_of string"  # what cluster_partition reads
+# what cluster_partition reads: an article with its stream position, component and segment (-1: a whole component)
+PLACED_SCHEMA = (
+    "id string, position long, component long, segment long, lead_in boolean, "
+    + SIGNAL_FIELDS
+    + ", duplicate_of string"
+)
+SEGMENT_SCHEMA = "n long, segment long, lead_in boolean"
 ASSIGNMENT_SCHEMA = "id string, story_id string, join_probability double, republished_of string"
+# what cluster_partition writes: a segment's stories are named "<story>@<segment>" until stitch_segments joins them
+CLUSTERED_SCHEMA = ASSIGNMENT_SCHEMA + ", segment long, lead_in boolean, position long"
 COMPARED_SCHEMA = "story_id string, comparison string, annotations string, conflicts int, error string"
 FACT_SCHEMA = (
     "story_id string, fact_id string, status string, slot string, text string, sources int, "
@@ -374,6 +382,46 @@ def score_pairs(
 
 
 # -- stage 5: the local clusterer over each partition of connected articles -------------------------------------------
+def segment_rows(frame: pd.DataFrame, size: int, lead_in: int) -> pd.DataFrame:
+    """Articles of components larger than ``size`` -> the segments that cluster them (``SEGMENT_SCHEMA``).
+
+    ``frame`` holds ``n``, ``rank`` (0-based position of the article within its
+    component, in stream order) and ``members`` (the component's size). Segment
+    ``k`` clusters the component's articles of rank ``k * size`` to ``(k + 1) *
+    size - 1`` (``lead_in`` False) and, before them, the previous segment's last
+    ``lead_in`` articles again (``lead_in`` True): the stories they open are
+    the ones its own articles continue, and :func:`stitch_segments` uses them to
+    join each segment's stories to the previous segment's.
+    """
+    lead_in = min(lead_in, size)
+    n = frame["n"].to_numpy(dtype=np.int64)
+    rank = frame["rank"].to_numpy(dtype=np.int64)
+    members = frame["members"].to_numpy(dtype=np.int64)
+    segment = rank // size
+    following = segment + 1
+    repeated = (rank >= following * size - lead_in) & (following * size < members)
+    return pd.DataFrame({
+        "n": np.concatenate([n, n[repeated]]),
+        "segment": np.concatenate([segment, following[repeated]]),
+        "lead_in": np.concatenate([np.zeros(len(n), dtype=bool), np.ones(int(repeated.sum()), dtype=bool)]),
+    })  # fmt: skip
+
+
+@dataclasses.dataclass
+class _Lane:
+    """One local clusterer of a partition: the whole components it holds, or one segment of a large component."""
+
+    clusterer: StreamClusterer
+    stats: PartialStreamStats
+    segment: int
+    last_position: int
+    ledger: StoryLedger = dataclasses.field(default_factory=StoryLedger)
+    order: list[str] = dataclasses.field(default_factory=list)
+    probability: dict[str, float] = dataclasses.field(default_factory=dict)
+    lead_in: set[str] = dataclasses.field(default_factory=set)
+    position: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
 def cluster_partition(
     batches: Iterator[pd.DataFrame],
     settings: Settings,
@@ -381,7 +429,7 @@ def cluster_partition(
     multilingual: bool = True,
     total: int | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """Articles of whole components, in publication order -> their stories, by the local :class:`StreamClusterer`.
+    """Articles of whole components (or component segments), in stream order -> their stories (``CLUSTERED_SCHEMA``).
 
     The partition holds every article of the components it was given (no
     candidate link leaves a component), so the local engine, fed in
@@ -389,50 +437,132 @@ def cluster_partition(
     machine. Its IDF is the one the whole stream would have at each article
     (:class:`PartialStreamStats`, from each row's ``position`` in the stream of
     ``total`` articles). Story ids are named after each story's first article.
+
+    Whole components share one clusterer. Each segment of a large component
+    (``segment`` >= 0, see :func:`segment_rows`) has a clusterer of its own,
+    whose stories are named ``<story>@<segment>`` for :func:`stitch_segments`.
     """
     whole = term_stats(stats_bytes)
-    own = np.zeros(whole.buckets, dtype=np.int32)
+    own: dict[tuple[int, int], np.ndarray] = {}
+    last: dict[tuple[int, int], int] = {}
+    rows: list[tuple[Any, ...]] = []
     with tempfile.TemporaryFile() as spill:
-        # first pass: the partition's own term counts, the rows spilled to disk (a component can be large)
+        # first pass: each lane's own term counts and last position, the rows spilled to disk (a component can be large)
         writer = None
         rows_seen = 0
         for batch in batches:
             rows_seen += len(batch)
-            for keys, names in zip(batch["term_keys"], batch["names"], strict=True):
-                own[row_keys(keys, names)] += 1
+            lanes_of = zip(batch["component"], batch["segment"], strict=True)
+            for keys, names, (component, segment), position in zip(
+                batch["term_keys"], batch["names"], lanes_of, batch["position"], strict=True
+            ):
+                key = _lane_key(component, segment)
+                counts = own.get(key)
+                if counts is None:
+                    counts = own[key] = np.zeros(whole.buckets, dtype=np.int32)
+                counts[row_keys(keys, names)] += 1
+                last[key] = int(position)
             table = pa.Table.from_pandas(batch[list(PLACED_ARROW.names)], schema=PLACED_ARROW, preserve_index=False)
             writer = writer or pa.ipc.new_stream(spill, PLACED_ARROW)
             writer.write_table(table)
         if writer is None:
-            yield _frame([], ASSIGNMENT_SCHEMA)
+            yield _frame([], CLUSTERED_SCHEMA)
             return
         writer.close()
         spill.seek(0)
-        stats = PartialStreamStats(whole, own, total or rows_seen)
-        clusterer = StreamClusterer(
-            settings,
-            embedder=executor_embedder(settings.cluster_embedder),
-            multilingual="auto" if multilingual else None,
-            model=pair_model(executor_embedder(settings.cluster_embedder).name),
-        )
-        clusterer.stats = stats
-        ledger = StoryLedger()
-        order: list[str] = []
-        probability: dict[str, float] = {}
+        embedder = executor_embedder(settings.cluster_embedder)
+        lanes: dict[tuple[int, int], _Lane] = {}
         for record_batch in pa.ipc.open_stream(spill):
             for _, row in record_batch.to_pandas().iterrows():
-                stats.position = int(row["position"])
+                lane_key = _lane_key(row["component"], row["segment"])
+                lane = lanes.get(lane_key)
+                if lane is None:
+                    stats = PartialStreamStats(whole, own.pop(lane_key), total or rows_seen)
+                    clusterer = StreamClusterer(
+                        settings, embedder=embedder, multilingual="auto" if multilingual else None,
+                        model=pair_model(embedder.name),
+                    )  # fmt: skip
+                    clusterer.stats = stats
+                    lane = lanes[lane_key] = _Lane(clusterer, stats, lane_key[1], last[lane_key])
+                article_id = str(row["id"])
+                position = int(row["position"])
+                lane.stats.position = position
                 duplicate_of = row["duplicate_of"] if isinstance(row["duplicate_of"], str) else None
-                events = clusterer.add_signals(signals_of(row), duplicate_of)
-                order.append(row["id"])
-                _record(events, ledger, probability)
-    _record(clusterer.consolidate(), ledger, probability)
+                events = lane.clusterer.add_signals(signals_of(row), duplicate_of)
+                lane.order.append(article_id)
+                lane.position[article_id] = position
+                if bool(row["lead_in"]):
+                    lane.lead_in.add(article_id)
+                _record(events, lane.ledger, lane.probability)
+                if position == lane.last_position:  # the lane's last article: its stories are final
+                    rows.extend(_lane_rows(lanes.pop(lane_key)))
+    for lane in lanes.values():
+        rows.extend(_lane_rows(lane))
+    yield _frame(rows, CLUSTERED_SCHEMA)
+
+
+def _lane_key(component: Any, segment: Any) -> tuple[int, int]:
+    return (int(component), int(segment)) if int(segment) >= 0 else (-1, -1)
+
+
+def _lane_rows(lane: _Lane) -> list[tuple[Any, ...]]:
+    """A finished lane's assignments (``CLUSTERED_SCHEMA``)."""
+    _record(lane.clusterer.consolidate(), lane.ledger, lane.probability)
     rows = []
-    for story in ledger.stories(order):
+    for story in lane.ledger.stories(lane.order):
         story_id = story_name(story.articles[0])
+        if lane.segment >= 0:
+            story_id = f"{story_id}@{lane.segment}"
         for article_id in story.articles:
-            rows.append((article_id, story_id, probability.get(article_id, 1.0), ledger.republished_of.get(article_id)))
-    yield _frame(rows, ASSIGNMENT_SCHEMA)
+            rows.append((
+                article_id, story_id, lane.probability.get(article_id, 1.0), lane.ledger.republished_of.get(article_id),
+                lane.segment, article_id in lane.lead_in, lane.position[article_id],
+            ))  # fmt: skip
+    return rows
+
+
+def segment_parent(pairs: pd.DataFrame) -> pd.DataFrame:
+    """One segment story's lead-in articles -> the previous segment's story it continues.
+
+    ``pairs`` holds ``child`` (a story of segment ``k``) and ``parent`` (the
+    story of segment ``k - 1`` that each of the child's lead-in articles
+    belongs to). The child continues the parent most of them belong to (ties:
+    the first by name); a child never joins two parents, so stitching cannot
+    chain two stories the previous segment kept apart.
+    """
+    if pairs.empty:
+        return pd.DataFrame({"child": pd.Series(dtype=object), "parent": pd.Series(dtype=object)})
+    counted = pairs.groupby(["child", "parent"]).size().reset_index(name="votes")
+    counted = counted.sort_values(["child", "votes", "parent"], ascending=[True, False, True])
+    return counted.drop_duplicates("child")[["child", "parent"]].reset_index(drop=True)
+
+
+def stitch_segments(clustered: pd.DataFrame) -> pd.DataFrame:
+    """``cluster_partition`` output of a whole input -> final assignments (``ASSIGNMENT_SCHEMA``), in pandas.
+
+    Lead-in rows are dropped; each segment story continues the story its lead-in
+    articles belong to (:func:`segment_parent`), following those links back to
+    the first segment's story, and every chain of segment stories is named
+    after its first article. The Spark job does the same with DataFrames
+    (``job.stitch_segments``); this version is for tests and benchmarks.
+    """
+    core = clustered[~clustered["lead_in"].astype(bool)]
+    lead = clustered[clustered["lead_in"].astype(bool)]
+    home = dict(zip(core["id"], core["story_id"], strict=True))
+    chosen = segment_parent(pd.DataFrame({"child": lead["story_id"], "parent": [home[i] for i in lead["id"]]}))
+    parent = dict(zip(chosen["child"], chosen["parent"], strict=True))
+
+    def root(story: str) -> str:
+        while story in parent:
+            story = parent[story]
+        return story
+
+    segmented = core["segment"].astype(int).to_numpy() >= 0
+    roots = [root(story) if cut else story for story, cut in zip(core["story_id"], segmented, strict=True)]
+    core = core.assign(root=roots)
+    first = core.sort_values("position").drop_duplicates("root").set_index("root")["id"]
+    story_ids = [story_name(first[r]) if cut else r for r, cut in zip(roots, segmented, strict=True)]
+    return core.assign(story_id=story_ids)[_columns(ASSIGNMENT_SCHEMA)].reset_index(drop=True)
 
 
 def story_name(first_article: str) -> str:
@@ -554,3 +684,4 @@ def arrow_schema(schema: str) -> pa.Schema:
 
 
 PLACED_ARROW = arrow_schema(PLACED_SCHEMA)
+ASSIGNMENT_ARROW = arrow_schema(ASSIGNMENT_SCHEMA)
