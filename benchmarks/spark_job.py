@@ -16,6 +16,11 @@ times and articles/s from each run's summary.json, and each run's BCubed
 against the gold stories (one per dataset story and copy), overall and per file.
 
     python benchmarks/spark_job.py throughput --articles 200000 --cores 1 2 --facts none --embedder minilm-static
+
+``runs``: how far two runs' stories agree (pairwise and BCubed F1 of one
+``assignments`` output against the other), e.g. before and after a change.
+
+    python benchmarks/spark_job.py runs OUTPUT_A OUTPUT_B
 """
 
 from __future__ import annotations
@@ -194,6 +199,23 @@ def gold_scores(inputs: Path, output: Path) -> dict[str, str]:
     return scores
 
 
+def runs(first: Path, second: Path) -> int:
+    """Print the agreement between two runs' ``assignments`` (article -> story)."""
+    import pyarrow.parquet as pq
+
+    from consilience.evaluate.metrics import score_clustering
+
+    stories = [
+        {row["article_id"]: row["story_id"] for row in pq.read_table(output / "assignments").to_pylist()}
+        for output in (first, second)
+    ]
+    result = score_clustering(*stories)
+    print(f"{len(stories[0]):,} / {len(stories[1]):,} articles, {len(set(stories[0].values())):,} / "
+          f"{len(set(stories[1].values())):,} stories; pairwise F1 {result.pairwise_f1:.3f} "
+          f"(P {result.pairwise_precision:.3f}, R {result.pairwise_recall:.3f}), BCubed F1 {result.bcubed_f1:.3f}")  # fmt: skip
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -207,7 +229,11 @@ def main() -> int:
     speed.add_argument("--facts", choices=("all", "multi", "none"), default="none")
     speed.add_argument("--embedder", default="minilm-static")
     speed.add_argument("--keep", type=Path, help="folder for the replicated input and outputs (reused when present)")
+    between = commands.add_parser("runs")
+    between.add_argument("outputs", nargs=2, type=Path, help="two --output folders of finished runs")
     args = parser.parse_args()
+    if args.command == "runs":
+        return runs(*args.outputs)
     if args.command == "agreement":
         files = [f for f in args.files if "summaries" not in f.name]
         return agreement(files, args.master, args.embedder)

@@ -709,9 +709,11 @@ def print_report(report: JobReport, as_json: bool) -> None:
     print(f"{report.articles:,} articles from {report.files} files ({report.rejects:,} rejects) -> "
           f"{report.stories:,} stories ({report.multi_article_stories:,} with 2+ articles), "
           f"{report.facts:,} facts ({report.conflicts:,} conflicts)")  # fmt: skip
+    cut = (f" ({report.segmented_components:,} components cut into {report.segments:,} segments)"
+           if report.segmented_components else "")  # fmt: skip
     print(f"{report.candidate_pairs:,} candidate pairs, {report.links:,} links, largest component "
-          f"{report.largest_component:,} articles; {data['seconds_total']} s, {data['articles_per_second']} articles/s "
-          f"on {report.cores} cores")  # fmt: skip
+          f"{report.largest_component:,} articles{cut}; {data['seconds_total']} s, {data['articles_per_second']} "
+          f"articles/s on {report.cores} cores")  # fmt: skip
     for reason, count in list(report.reject_reasons.items())[:5]:
         print(f"  reject: {count:,} x {reason}")
     print(f"outputs: {report.output}/{{articles,assignments,stories,facts,rejects}}")
