@@ -340,7 +340,7 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
         clustered.write.mode("overwrite").parquet(f"{work}/clustered")
         clustered = spark.read.parquet(f"{work}/clustered")
         if report.segmented_components:
-            assignments = stitch_segments(spark, clustered)
+            assignments = stitch_segments(clustered)
         else:
             assignments = clustered.select(*tasks.ASSIGNMENT_ARROW.names)
         assignments.write.mode("overwrite").parquet(f"{work}/assignments")
@@ -413,7 +413,7 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
     return report
 
 
-def stitch_segments(spark: SparkSession, clustered: DataFrame) -> DataFrame:
+def stitch_segments(clustered: DataFrame) -> DataFrame:
     """``cluster_partition`` output -> final assignments: each segment story joined to the one it continues.
 
     The DataFrame form of :func:`tasks.stitch_segments` (the two are checked
