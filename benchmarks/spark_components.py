@@ -97,9 +97,8 @@ def main() -> int:
     gold = load_labelled(args.dataset).gold
     position_of = {int(n): i for i, n in enumerate(articles["n"])}
     whole = articles.assign(component=0, segment=-1, lead_in=False)
-    local = stories_of(
-        [replay(whole, stats_bytes, len(articles))]
-    )  # one partition holding everything: the local engine
+    # one partition holding everything: the local engine
+    local = stories_of([replay(whole, stats_bytes, len(articles))])
     print(f"{len(articles):,} articles, {len(links):,} links; local engine: "
           f"BCubed F1 {score_clustering({a: gold[a] for a in local}, local).bcubed_f1:.3f}")  # fmt: skip
     for threshold in args.link:

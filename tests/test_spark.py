@@ -149,7 +149,6 @@ def test_stitching_continues_each_segment_story_from_its_lead_in() -> None:
         # id, story, segment, lead_in, position
         ("a1", "A@0", 0, False, 0), ("b1", "B@0", 0, False, 1), ("a2", "A@0", 0, False, 2), ("b2", "B@0", 0, False, 3),
         ("a2", "X@1", 1, True, 2), ("b2", "X@1", 1, True, 3), ("a3", "X@1", 1, False, 4), ("c1", "C@1", 1, False, 5),
-        ("a2", "Y@1", 1, True, 2),  # never happens in one segment; shows a tie goes to the first parent by name
         ("a3", "Z@2", 2, True, 4), ("a4", "Z@2", 2, False, 6),
         ("w1", "st-whole", -1, False, 7),
     ]  # fmt: skip
@@ -165,7 +164,7 @@ def test_stitching_continues_each_segment_story_from_its_lead_in() -> None:
     assert story["w1"] == "st-whole"
 
 
-def test_segments_stitched_back_reproduce_most_of_the_whole_stream(ecbplus_dev: Path) -> None:
+def test_segments_with_a_lead_in_reproduce_the_whole_stream(ecbplus_dev: Path) -> None:
     from consilience.evaluate.metrics import score_clustering
     from consilience.store.codec import stats_to_bytes
 
@@ -185,13 +184,16 @@ def test_segments_stitched_back_reproduce_most_of_the_whole_stream(ecbplus_dev: 
         return dict(zip(out["id"], out["story_id"], strict=True))
 
     unsegmented = stories(prepared.assign(segment=-1, lead_in=False))
-    cut = tasks.segment_rows(
-        pd.DataFrame({"n": prepared.index, "rank": prepared.index, "members": len(prepared)}), 30, 30
-    )
-    placed = prepared.loc[cut["n"]].assign(segment=cut["segment"].to_numpy(), lead_in=cut["lead_in"].to_numpy())
-    segmented = stories(placed.sort_values(["position", "segment"]))
-    assert len(set(cut["segment"])) == 3
-    assert score_clustering(unsegmented, segmented).pairwise_f1 >= 0.8
+    ranks = pd.DataFrame({"n": prepared.index, "rank": prepared.index, "members": len(prepared)})
+    agreement = {}
+    for lead_in in (30, 0):
+        cut = tasks.segment_rows(ranks, 30, lead_in)
+        placed = prepared.loc[cut["n"]].assign(segment=cut["segment"].to_numpy(), lead_in=cut["lead_in"].to_numpy())
+        assert len(set(cut["segment"])) == 3
+        segmented = stories(placed.sort_values(["position", "segment"]))
+        agreement[lead_in] = score_clustering(unsegmented, segmented).pairwise_f1
+    # the lead-in is what lets a segment continue the stories of the one before (0.98 with it, 0.80 without)
+    assert agreement[30] >= 0.95 and agreement[30] > agreement[0] + 0.1
 
 
 def test_job_stitches_segments_as_the_pandas_stitch(spark: object, tmp_path: Path) -> None:

@@ -320,14 +320,11 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
             segments = spark.read.parquet(f"{work}/segments")
             counted = members.agg(F.sum(F.ceil(F.col("members") / size))).first()
             report.segments = int(counted[0]) if counted else 0
-            placed = placed.join(segments, "n", "left")
+            placed = placed.join(segments, "n", "left").fillna({"segment": -1, "lead_in": False})
         else:
-            placed = placed.withColumn("segment", F.lit(None).cast("long")).withColumn(
-                "lead_in", F.lit(None).cast("boolean")
-            )
+            placed = placed.withColumn("segment", F.lit(-1).cast("long")).withColumn("lead_in", F.lit(False))
         placed = (
-            placed.fillna({"segment": -1, "lead_in": False})
-            .join(articles, "n")
+            placed.join(articles, "n")
             .repartition(partitions, "component", "segment")
             .sortWithinPartitions("position")
             .select(*tasks.PLACED_ARROW.names)
