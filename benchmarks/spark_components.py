@@ -3,7 +3,7 @@
     python -m consilience spark run --input ../shared/datasets/allsides-dev.jsonl --output /tmp/sp_as --facts none
     python benchmarks/spark_components.py /tmp/sp_as ../shared/datasets/allsides-dev.jsonl --link 0.1 0.3 0.5
     python benchmarks/spark_components.py /tmp/sp_as ../shared/datasets/allsides-dev.jsonl --link 0.1 \
-        --segment 1000 --lead-in 0 100 250 500
+        --segment 1000 --lead-in 0 250 500 1000
 
 Reads a finished run's work folder (``_work/articles`` with the signals the job
 computed, ``_work/links`` with each link's probability, ``term_stats.bin``),
