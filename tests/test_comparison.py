@@ -324,3 +324,53 @@ def test_a_source_giving_both_values_speaks_of_two_things() -> None:
         published=[dt.datetime(2005, 12, 19), dt.datetime(2005, 12, 19)],
     )
     assert [f.slot for f in one.facts if f.status == FactStatus.CONFLICT] == ["sentence (year)"]
+
+
+_CABLE_LEADS = [
+    "Internet and telephone communications between Europe, the Middle East and Asia were severely disrupted Friday "
+    "after three undersea cables were damaged in the Mediterranean.",
+    "Parts of Asia, the Middle East, and Europe experienced Internet and telephone outages Friday when three "
+    "undersea cables between Italy and Egypt in the Mediterranean Sea were damaged.",
+    "Internet and telephone communications between the Middle East and Europe were disrupted after three submarine "
+    "cables between Italy and Egypt in the Mediterranean Sea were damaged.",
+    "Cable cut disrupts Internet. The ministry says three Internet cables were cut off the coast of Sicily on Friday "
+    "morning.",
+]
+_TWO_CABLES = (
+    "Millions of people across the Middle East and Asia have lost access to the internet after two undersea cables "
+    "in the Mediterranean suffered severe damage."
+)
+
+
+def test_the_count_of_the_storys_subject_in_a_dissenting_lead_is_a_conflict() -> None:
+    """Four leads count three cables, a fifth two: cables are what the story counts, and the fifth contradicts."""
+    result = _compare(*_CABLE_LEADS, _TWO_CABLES)
+    conflicts = [f for f in result.facts if f.status == FactStatus.CONFLICT]
+    assert [f.slot for f in conflicts] == ["cable"]
+    assert {m.value["text"] for m in conflicts[0].mentions if m.value} == {"three", "two"}
+
+
+def test_counted_nouns_are_not_compared_without_a_lead_majority() -> None:
+    """Too few leads counting the noun, or a body count of another time: gathered, never set against each other."""
+    few = _compare(*_CABLE_LEADS[:2], _TWO_CABLES)
+    assert _by_status(few, FactStatus.CONFLICT) == []
+    assert "cable" in {f.slot for f in few.facts if f.status == FactStatus.CORROBORATED}
+    body = _compare(
+        *_CABLE_LEADS,
+        "Internet traffic was hampered on Friday. Engineers were sent out. In January, five cables in the Middle "
+        "East and Europe were cut, causing Internet failures in the region.",
+    )
+    assert _by_status(body, FactStatus.CONFLICT) == []
+
+
+def test_a_players_points_in_several_leads_are_not_a_conflict() -> None:
+    """Leads that count one noun with values spread out (each player's points) count different things."""
+    result = _compare(
+        "Tyler Hansbrough scored 20 points to break North Carolina's career scoring record.",
+        "Hansbrough scored 20 points last night to break the storied program's career scoring record.",
+        "Hansbrough needed just nine points in the game to eclipse Phil Ford for the top spot.",
+        "The 6-foot-9 senior needed nine points in the top-ranked Tar Heels' game against Evansville on Thursday.",
+        "Jon Scheyer and Kyle Singler each logged 22 points, as the second-ranked Duke Blue Devils fended off a late "
+        "Davidson rally.",
+    )
+    assert _by_status(result, FactStatus.CONFLICT) == []

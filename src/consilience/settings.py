@@ -55,6 +55,12 @@ class Settings:
     quantity_tolerance: float = 0.02  # relative difference always read as rounding (besides the last digit's)
     # figures of one slot in different sentences clash only when the sentences are this similar (same subject):
     slot_conflict_similarity: float = 0.45
+    # a counted noun ("three cables") is compared as the story's subject when its count stands in the first
+    # topic_count_lead_sentences sentences of at least topic_count_min_articles reports, and at least a
+    # topic_count_majority share of those reports give one value
+    topic_count_lead_sentences: int = 3
+    topic_count_min_articles: int = 4
+    topic_count_majority: float = 2 / 3
     brief_lines: int = 10
     # spark (consilience spark run): candidate pairs come from shared blocking keys within a time bucket
     spark_name_keys: int = 8  # rarest names of an article used as blocking keys

@@ -15,6 +15,15 @@ fact:
 - ``conflict`` otherwise, but only between sentences that speak of the same
   thing (their similarity is at least ``settings.slot_conflict_similarity``):
   a "killed" in a sentence about another incident is no contradiction.
+
+A count of a noun without an event role ("two guards", "17 passes") is gathered
+to show who corroborates it but is set against another value only when it counts
+the story's own subject: the noun is counted in the lead sentences of several
+reports (``settings.topic_count_min_articles``) and most of those leads agree
+on its value (``settings.topic_count_majority``). "Three undersea cables were
+cut" in six leads and "two undersea cables" in a seventh contradict each other;
+a body count of the same noun ("five cables were cut in January", a player's
+"17 passes") counts something else too often to be set against anything.
 """
 
 from __future__ import annotations
@@ -41,13 +50,14 @@ _UPDATE_CUE = re.compile(
 )
 
 
-_CORROBORATE_ONLY = "~"
+_NO_ROLE = "~"  # the subject key of figures without an event role
 
 
 @dataclass
 class _Figure:
     claim: int  # index into the story's claims
     quantity: Quantity
+    comparable: bool = True  # may be set against another value (a figure with a role, or a topic count)
 
 
 def slot_facts(
@@ -55,6 +65,7 @@ def slot_facts(
 ) -> list[Fact]:
     """One fact per slot stated by two or more independent articles (see the module docstring)."""
     keyed: dict[tuple[str | None, str, str, str], list[_Figure]] = defaultdict(list)
+    topics = _topic_counts(claims, settings)
     for index, claim in enumerate(claims):
         for quantity in claim.article.quantities:
             if quantity.sentence != claim.sentence or quantity.conversion_of is not None:
@@ -62,12 +73,14 @@ def slot_facts(
             if quantity.part:
                 continue
             subject = ""
+            comparable = True
             if quantity.slot not in ROLES:
                 # a counted noun ("two guards") or a figure without a role ("$8 billion"): gathered to show who
-                # corroborates it, never set against another value (too often it counts something else)
+                # corroborates it, set against another value only as the count of the story's subject (see above)
                 if quantity.slot is None and not is_strong(quantity):
                     continue
-                subject = _CORROBORATE_ONLY
+                subject = _NO_ROLE
+                comparable = quantity.slot in topics and _is_topic_figure(claim, quantity, settings)
             if quantity.slot == "distance":
                 place = _reference_place(claim.article, quantity)
                 if place is None:
@@ -80,7 +93,7 @@ def slot_facts(
                 published = claim.article.published
                 subject = f"{person}@{published.year if published else ''}"  # people age: same year only
             key = (quantity.slot, quantity.measure, time_of(claim, event_date), subject)
-            keyed[key].append(_Figure(index, quantity))
+            keyed[key].append(_Figure(index, quantity, comparable))
     # every figure an article gives for a slot, whatever time its sentence speaks of: an article that gives
     # two values itself ("was sentenced to seven years" of an earlier case, "serving a 12-year sentence")
     # speaks of two things, and neither of its values contradicts another source's
@@ -106,7 +119,7 @@ def _facts_of_slot(
     settings: Settings,
     stated: dict[str, list[Quantity]],
 ) -> list[Fact]:
-    role, measure, _time, subject = key
+    role, measure, _time, _subject = key
     slot = role or "figure"
     clusters = _value_clusters(figures, settings)
     article_sets = [{claims[f.claim].article.id for f in cluster} for cluster in clusters]
@@ -123,15 +136,15 @@ def _facts_of_slot(
                                for q in quantities)}  # fmt: skip
     threshold = settings.slot_conflict_similarity
     clashing: set[int] = set()
-    for a in range(len(clusters) if subject != _CORROBORATE_ONLY else 0):
+    for a in range(len(clusters)):
         for b in range(a + 1, len(clusters)):
             for fa in clusters[a]:
                 article_a = claims[fa.claim].article.id
-                if article_a in stating[b]:
-                    continue  # this source also states the other value: no contradiction of its own
+                if not fa.comparable or article_a in stating[b]:
+                    continue  # (or this source also states the other value: no contradiction of its own)
                 for fb in clusters[b]:
                     article_b = claims[fb.claim].article.id
-                    if article_b == article_a or article_b in stating[a]:
+                    if article_b == article_a or article_b in stating[a] or not fb.comparable:
                         continue
                     if fa.quantity.hedged or fb.quantity.hedged or _tight(fa.quantity, fb.quantity, settings):
                         continue
@@ -151,6 +164,44 @@ def _facts_of_slot(
             _slot_fact(story_id, slot, measure, cluster, claims, similarity, FactStatus.CORROBORATED, [cluster], [])
         )
     return facts
+
+
+def _is_topic_figure(claim: Claim, quantity: Quantity, settings: Settings) -> bool:
+    """A count in a report's lead sentences, stated as a fact (not hedged, not one part of a list)."""
+    return claim.sentence < settings.topic_count_lead_sentences and not quantity.hedged and not quantity.part
+
+
+def _topic_counts(claims: list[Claim], settings: Settings) -> set[str]:
+    """Counted nouns that are the story's subject: counted in several reports' leads, mostly with one value.
+
+    "Three undersea cables" in six leads and "two" in a seventh: cables are what the story counts, and the
+    seventh report contradicts the others. Nouns whose lead counts spread over several values (a player's
+    points, the passes of each quarterback) count different things and are not compared.
+    """
+    values: dict[str, dict[str, set[float]]] = defaultdict(lambda: defaultdict(set))
+    seen: set[tuple[str, int]] = set()
+    for claim in claims:
+        if (claim.article.id, claim.sentence) in seen:
+            continue
+        seen.add((claim.article.id, claim.sentence))
+        for quantity in claim.article.quantities:
+            if (quantity.sentence != claim.sentence or quantity.conversion_of is not None or quantity.slot is None
+                    or quantity.slot in ROLES or quantity.measure != "count"):  # fmt: skip
+                continue
+            if _is_topic_figure(claim, quantity, settings) and quantity.unit:
+                values[quantity.slot][claim.article.id].add(quantity.amount)
+    topics = set()
+    for noun, by_article in values.items():
+        if len(by_article) < settings.topic_count_min_articles:
+            continue
+        if any(len(amounts) > 1 for amounts in by_article.values()):
+            continue  # one lead counting the noun twice counts two things
+        counts: dict[float, int] = defaultdict(int)
+        for amounts in by_article.values():
+            counts[next(iter(amounts))] += 1
+        if max(counts.values()) >= settings.topic_count_majority * len(by_article):
+            topics.add(noun)
+    return topics
 
 
 def _value_clusters(figures: list[_Figure], settings: Settings) -> list[list[_Figure]]:
