@@ -28,6 +28,8 @@ def _article(text: str, article_id: str = "a", published: dt.datetime | None = N
         ("A 5.6 magnitude earthquake hit an island off Iran's southern coast", 5.6, None, "magnitude"),
         ("a magnitude-5.2 quake has injured three people", 5.2, None, "magnitude"),
         ("some 930 miles south of the capital", 930 * 1.609344, None, "km"),
+        ("The attack took place about 150 nautical miles off Aden", 150 * 1.852, None, "km"),
+        ("Jamaal Charles ran for 226 yards for the Chiefs", 226 * 0.9144, None, "m"),
     ],
 )
 def test_quantities_are_normalised(text: str, amount: float, currency: str | None, unit: str | None) -> None:
@@ -111,6 +113,31 @@ def test_quotes_direct_and_reported_with_speakers() -> None:
     reported = [q for q in article.quotes if not q.direct]
     assert direct and direct[0].speaker == "Wang Yi"
     assert any(q.speaker and "Putin" in q.speaker for q in reported)
+
+
+def test_a_pronoun_speaker_is_marked_inferred_and_a_title_gives_way_to_the_name() -> None:
+    """ECB+ sentences: "he said" takes the last person named (a guess, marked so); "said Sgt. Marty Earley"
+    is Marty Earley even when the sentence splitter cuts after the title."""
+    guessed = _article(
+        "The actress Tara Reid has checked into rehab, her publicist confirmed. "
+        '"We appreciate your respect to her and her family\'s privacy at this time," he said.'
+    )
+    (quote,) = [q for q in guessed.quotes if q.direct]
+    assert quote.speaker == "Tara Reid" and quote.speaker_inferred
+    titled = _article(
+        '"He was pretty shook up. He tried to provide first aid for and tried to provide comfort for her," said '
+        "Sgt. Marty Earley with the Bloomington Police Department, as he described Gallagher's actions."
+    )
+    (quote,) = [q for q in titled.quotes if q.direct]
+    assert quote.speaker == "Marty Earley" and not quote.speaker_inferred
+
+
+def test_a_quote_opening_between_sentences_belongs_to_the_next_one() -> None:
+    article = _article('Colts beat Chiefs. He said no. " Luck broke the record of 4,051 yards in the second quarter."')
+    (quote,) = [q for q in article.quotes if q.direct]
+    assert article.sentences[quote.sentence].text.startswith('" Luck broke') or "Luck broke" in (
+        article.sentences[quote.sentence].text
+    )
 
 
 def test_language_detection_and_unknown() -> None:

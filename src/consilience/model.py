@@ -154,6 +154,7 @@ class Quote:
     speaker_entity: str | None = None  # Entity.id once merged
     direct: bool = True
     cue: str | None = None  # the reporting verb or phrase
+    speaker_inferred: bool = False  # the speaker is a pronoun's antecedent ("he said"), found by recency
 
 
 @dataclass
@@ -284,9 +285,10 @@ class Comparison:
 
 
 def sentence_index(sentences: list[Sentence], offset: int) -> int:
-    """Index of the sentence containing ``offset`` (the last one when past the end; 0 when none)."""
+    """Index of the sentence containing ``offset``; between two sentences, the next one (a quotation mark
+    or space before it); the last one when past the end; 0 when there are none."""
     for sentence in sentences:
-        if sentence.start <= offset < sentence.end:
+        if offset < sentence.end:
             return sentence.index
     return max(0, len(sentences) - 1) if sentences else 0
 

@@ -51,7 +51,7 @@ class Settings:
     fact_link_one_way: float = 0.82  # ...when only one is the other's best match
     fact_group_mean: float = 0.62  # mean score between two groups before they merge (no chaining)
     conflict_similarity: float = 0.65  # conflicts need at least this sentence similarity
-    speaker_conflict_similarity: float = 0.9  # the same quote given to two different people
+    speaker_conflict_overlap: float = 0.9  # share of the shorter quote's content words in the other: one quote
     quantity_tolerance: float = 0.02  # relative difference always read as rounding (besides the last digit's)
     # figures of one slot in different sentences clash only when the sentences are this similar (same subject):
     slot_conflict_similarity: float = 0.45

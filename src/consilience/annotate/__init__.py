@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from ..model import Article, Sentence
+from ..model import Article, Sentence, sentence_index
 from ..settings import DEFAULT_SETTINGS, Settings
 from .dates import extract_dates, infer_reference, resolve_dates
 from .entities import mentions_from_doc, merge_entities, resolve_speaker
@@ -88,8 +88,7 @@ def _annotate_rules(article: Article, settings: Settings) -> None:
     if not article.language:
         article.language = detect_language(f"{article.title or ''}\n{article.text}", settings)
     for quote in article.quotes:
-        sentence = article.sentence_at(quote.start)
-        quote.sentence = sentence.index if sentence else 0
+        quote.sentence = sentence_index(article.sentences, quote.start)
     article.quantities = extract_quantities(article.text, article.sentences)
     assign_slots(article.text, article.quantities, article.entities)
     article.dates = extract_dates(article.text, article.sentences)

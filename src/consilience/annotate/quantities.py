@@ -19,7 +19,7 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _SCALES = {
     "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9, "bn": 1e9,
-    "b": 1e9, "bln": 1e9, "trillion": 1e12, "tn": 1e12,
+    "b": 1e9, "bln": 1e9, "trillion": 1e12, "tn": 1e12, "dozen": 12, "hundred": 100,
 }  # fmt: skip
 _PREFIX_CURRENCIES = {
     "us$": "USD", "u.s.$": "USD", "$us": "USD", "$": "USD", "s$": "SGD", "hk$": "HKD", "a$": "AUD", "au$": "AUD", "c$": "CAD",
@@ -35,7 +35,8 @@ _SUFFIX_CURRENCIES = {
 _UNITS = {
     "percent": ("percent", 1.0), "per cent": ("percent", 1.0), "%": ("percent", 1.0),
     "percentage points": ("percentage point", 1.0), "km": ("km", 1.0), "kilometres": ("km", 1.0),
-    "kilometers": ("km", 1.0), "miles": ("km", 1.609344), "mile": ("km", 1.609344), "metres": ("m", 1.0),
+    "kilometers": ("km", 1.0), "nautical miles": ("km", 1.852), "miles": ("km", 1.609344), "mile": ("km", 1.609344),
+    "metres": ("m", 1.0), "yards": ("m", 0.9144),
     "meters": ("m", 1.0), "feet": ("m", 0.3048), "ft": ("m", 0.3048), "kg": ("kg", 1.0), "kilograms": ("kg", 1.0),
     "tonnes": ("t", 1.0), "tons": ("t", 1.0), "degrees": ("degree", 1.0), "hours": ("hour", 1.0),
     "days": ("day", 1.0), "nights": ("night", 1.0), "weeks": ("week", 1.0), "months": ("month", 1.0), "years": ("year", 1.0),
@@ -66,7 +67,7 @@ _CUR_PREFIX = (
     r"(?<![A-Za-z])(?:(?:US|U\.S\.|S|HK|NZ|NT)\s?\$|(?:A|AU|C|CA|R)\$)|\$\s?US(?=\s?\d)|\$|€|£|¥|₹|₽|\b(?:USD|EUR|GBP|CNY|RMB)\s?|\be(?=\d)|"
     r"\beuro\s?(?=\d)"
 )
-_SCALE = r"thousand|million|billion|trillion|mln|bln|mn|bn|tn|[kmb](?![a-z])"
+_SCALE = r"thousand|million|billion|trillion|mln|bln|mn|bn|tn|dozen|hundred|[kmb](?![a-z])"
 _SUFFIX = "|".join(sorted((re.escape(w) for w in [*_SUFFIX_CURRENCIES, *_UNITS]), key=len, reverse=True))
 _QUANTITY = re.compile(
     rf"(?P<cur>{_CUR_PREFIX})?\s?(?P<num>{_NUM}|\b(?:{_WORD_NUM})\b)"
@@ -81,6 +82,7 @@ _DATE_BEFORE = re.compile(rf"\b({_MONTHS})\.?\s*$", re.I)
 _DATE_AFTER = re.compile(
     rf"^(st|nd|rd|th)?\s*(of\s+)?({_MONTHS})\b|^(st|nd|rd|th)\b|^:\d\d|^\s*(a\.m\.|p\.m\.|am\b|pm\b|gmt\b)", re.I
 )
+_VAGUE_BEFORE = re.compile(r"\b(?:several|a few|few|some|many|multiple|various)\s+$", re.I)
 _COUNT_NOUN = re.compile(r"^\s+([a-z]+)(?:\s+([a-z]{3,}))?\b")
 _RANGE_AFTER = re.compile(rf"^\s*(?:or|to|-|–)\s*(?:\d|(?:{'|'.join(_NUMBER_WORDS)})\b)", re.I)
 _STOP_NOUNS = {"and", "the", "of", "to", "in", "on", "or", "for", "with", "from", "at", "by", "as", "that", "is", "was",
@@ -116,8 +118,10 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
     plain = not (currency_prefix or scale_word or suffix or hyphen_unit)
     if hyphen_unit and re.fullmatch(r"1[5-9]\d\d|20\d\d", raw_number):
         return None  # "the 2010-year budget" names a year
-    if not is_word and not currency_prefix and re.search(r"\b[A-Z]{1,4}-$", before):
-        return None  # a model name: "AK-47", "F-16"
+    if not is_word and not currency_prefix and _is_model_name(before):
+        return None  # a model name: "AK-47", "AK 47", "F-16", "SEA-ME-WE 4", "SMW4"
+    if is_word and raw_number.lower() in ("hundred", "dozen") and _VAGUE_BEFORE.search(before):
+        return None  # "several hundred protesters", "a few dozen": no figure to compare
     if not is_word and re.search(r"\d\s?:\s?$", before):
         return None  # the minutes of a clock time
     if plain and not is_word:
@@ -178,6 +182,15 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
         currency=currency,
         qualifier=qualifier,  # type: ignore[arg-type]
     )
+
+
+def _is_model_name(before: str) -> bool:
+    """The number ends a name: glued to letters ("SMW4"), after capitals and a hyphen ("F-16"), or after a
+    short capitalised code and a space ("AK 47"), unless the whole context is in capitals (a headline's "OF 12")."""
+    if re.search(r"[A-Za-z]$|\b[A-Z]{1,4}-\s?$", before):
+        return True
+    code = re.search(r"\b[A-Z]{1,3}\s$", before)
+    return code is not None and any(c.islower() for c in before[max(0, code.start() - 20) : code.start()])
 
 
 def _counted_noun(after: str) -> str | None:

@@ -35,7 +35,7 @@ def extract_quotes(doc: Any, offset: int, mentions: list[EntityMention]) -> list
         if len(inner.split()) < 3:
             continue  # a quoted name or scare quotes, not speech
         start, end = match.start(), match.end()
-        speaker, cue = _speaker_around(doc, sentences, start, end, offset, mentions)
+        speaker, cue, inferred = _speaker_around(doc, sentences, start, end, offset, mentions)
         covered.append((start, end))
         quotes.append(
             Quote(
@@ -46,6 +46,7 @@ def extract_quotes(doc: Any, offset: int, mentions: list[EntityMention]) -> list
                 speaker=speaker,
                 direct=True,
                 cue=cue,
+                speaker_inferred=inferred,
             )
         )
     for sentence in sentences:
@@ -61,7 +62,7 @@ def extract_quotes(doc: Any, offset: int, mentions: list[EntityMention]) -> list
                 continue  # the direct quote it contains or overlaps already carries it
             if span_end - span_start < 20:
                 continue
-            speaker = _subject_of(token, doc, offset, mentions)
+            speaker, inferred = _subject_of(token, doc, offset, mentions)
             if speaker is None:
                 continue
             words = text[span_start:span_end]
@@ -77,6 +78,7 @@ def extract_quotes(doc: Any, offset: int, mentions: list[EntityMention]) -> list
                     speaker=speaker,
                     direct=False,
                     cue=token.text,
+                    speaker_inferred=inferred,
                 )
             )
     quotes.sort(key=lambda q: q.start)
@@ -85,38 +87,52 @@ def extract_quotes(doc: Any, offset: int, mentions: list[EntityMention]) -> list
 
 def _speaker_around(
     doc: Any, sentences: list[Any], start: int, end: int, offset: int, mentions: list[EntityMention]
-) -> tuple[str | None, str | None]:
-    """The speaker of a direct quote: a reporting verb outside the quote in its sentences."""
+) -> tuple[str | None, str | None, bool]:
+    """The speaker of a direct quote (a reporting verb outside the quote in its sentences), the cue, and
+    whether the speaker was inferred from a pronoun."""
     touching = [s for s in sentences if s.start_char < end and start < s.end_char]
     if not touching:
-        return None, None
+        return None, None, False
     candidates = [t for s in touching for t in s if not (start <= t.idx < end)]
     for token in candidates:
         if token.lower_ == "according" and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "to":
             target = next((c for c in doc[token.i + 1].children if c.dep_ == "pobj"), None)
             if target is not None:
-                return _noun_phrase(target), "according to"
+                return _noun_phrase(target), "according to", False
     for token in candidates:
         if token.lemma_.lower() in REPORTING_VERBS and token.pos_ in ("VERB", "AUX"):
-            speaker = _subject_of(token, doc, offset, mentions)
+            speaker, inferred = _subject_of(token, doc, offset, mentions)
             if speaker:
-                return speaker, token.text
-    return None, None
+                return speaker, token.text, inferred
+    return None, None, False
 
 
-def _subject_of(verb: Any, doc: Any, offset: int, mentions: list[EntityMention]) -> str | None:
+def _subject_of(verb: Any, doc: Any, offset: int, mentions: list[EntityMention]) -> tuple[str | None, bool]:
+    """The subject of a reporting verb, and whether it was inferred (a pronoun's antecedent)."""
     subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
     if subject is None:
         head = verb.head if verb.dep_ in ("conj", "xcomp") else None
         if head is not None and head is not verb:
             subject = next((c for c in head.children if c.dep_ in ("nsubj",)), None)
     if subject is None:
-        return None
+        return None, False
     if subject.lower_ in PRONOUNS:
         if subject.lower_ not in ("he", "she"):
-            return None  # the speaker of a quoted first person is the quote's own speaker
-        return _antecedent(offset + subject.idx, mentions)
-    return _noun_phrase(subject)
+            return None, False  # the speaker of a quoted first person is the quote's own speaker
+        return _antecedent(offset + subject.idx, mentions), True
+    phrase = _noun_phrase(subject)
+    if phrase.rstrip(".").lower() in _TITLES:
+        # "said Sgt. Marty Earley": the sentence splitter may cut after the title; the name follows it
+        after = offset + subject.idx + len(subject.text)
+        named = [m for m in mentions if m.label == "PERSON" and after <= m.start <= after + 3]
+        return (named[0].text if named else None), False
+    return phrase, False
+
+
+_TITLES = {
+    "mr", "mrs", "ms", "dr", "sgt", "lt", "capt", "cpl", "det", "col", "gen", "maj", "gov", "sen", "rep", "insp",
+    "supt", "prof", "rev", "officer", "sergeant", "detective", "lieutenant", "captain", "inspector", "chief",
+}  # fmt: skip
 
 
 def _antecedent(position: int, mentions: list[EntityMention]) -> str | None:

@@ -21,8 +21,8 @@ from ..model import EntityMention, Quantity
 # role -> cue words (regular expressions over lower-cased text), most specific first
 _ROLE_CUES: list[tuple[str, str]] = [
     ("age", r"years?\s*-?\s*old|aged|age of|at the age|age|birthday"),
-    ("killed", r"kill(?:ed|ing|s)?|dead|deaths?|die[ds]?|dying|fatalit(?:y|ies)|lives|bodies|perish(?:ed)?|"
-               r"slain|death toll|murder(?:ed|ing)|lost their lives"),
+    ("killed", r"kill(?:ed|ing|s)?|dead|deaths?(?!\s+(?:sentences?|penalty|row|threats?))|die[ds]?|dying|"
+               r"fatalit(?:y|ies)|lives|bodies|perish(?:ed)?|slain|death toll|murder(?:ed|ing)|lost their lives"),
     ("injured", r"injur(?:ed|ing|ies|y)|wound(?:ed|ing|s)?|hurt|hospitali[sz]ed"),
     ("missing", r"missing|unaccounted"),
     ("arrested", r"arrest(?:ed|s|ing)?|detain(?:ed|ing|ees)?|captur(?:ed|ing)|apprehend(?:ed|ing)?|nabb(?:ed|ing)|"
@@ -72,11 +72,13 @@ def assign_slots(text: str, quantities: list[Quantity], entities: list[EntityMen
     ``entities`` (the article's mentions) let "Name, 61," read as an age.
     """
     people_ends = {m.end for m in entities or [] if m.label == "PERSON"}
+    previous: Quantity | None = None  # the last figure read, for "six arrests, compared to 47"
     for quantity in quantities:
         if quantity.conversion_of is not None:
             continue
         if quantity.measure == "count" and _is_apposed_age(text, quantity, people_ends):
             quantity.slot, quantity.part = "age", False
+            previous = quantity
             continue
         before, after = _clause(text, quantity)
         quantity.part = bool(_PART_BEFORE.search(text[max(0, quantity.start - 30) : quantity.start])) or bool(
@@ -84,18 +86,35 @@ def assign_slots(text: str, quantities: list[Quantity], entities: list[EntityMen
         )
         if _FAMILY.search(text[max(0, quantity.start - 30) : quantity.start]):
             quantity.slot = "children"  # "a mother of 12", "father to two boys": not victims
+            previous = quantity
             continue
         quantity.slot = _role(quantity, before, after) or _counted_noun(quantity)
         quantity.hedged = bool(_HEDGE.search(f"{before} {after}")) or bool(
-            _BACKGROUND.search(text[max(0, quantity.start - 90) : quantity.start])
+            _BACKGROUND.search(_sentence_before(text, quantity.start))
         )
+        if (
+            quantity.slot is None
+            and quantity.unit is None
+            and previous is not None
+            and previous.sentence == quantity.sentence
+            and previous.slot in ROLES
+            and previous.measure == quantity.measure
+            and _ELLIPSIS.search(text[previous.end : quantity.start])
+        ):
+            quantity.slot = previous.slot  # "six arrests Wednesday, compared to 47 the previous night"
+        previous = quantity
+
+
+# the second figure of a comparison counts what the first counts
+_ELLIPSIS = re.compile(r"\b(?:compared (?:to|with)|versus|vs\.?|up from|down from|against)\s+$")
 
 
 _FAMILY = re.compile(r"\b(?:mother|father|mom|dad|parent|grandmother|grandfather|mum)s?\s+(?:of|to)\s+$", re.I)
 # a figure stated as a fear, a possibility, an aim or a past record is no fact of the event to contradict
 _HEDGE = re.compile(
     r"\b(?:feared|fears?|may|might|could|possibly|perhaps|likely|expected to|conspir\w*|plott?\w*|attempt\w*|"
-    r"tried to|threat\w*|would|prior|previous(?:ly)?)\b"
+    r"tried to|threat\w*|would|prior|previous(?:ly)?|intend\w*|planned to|plans? to|wanted to|sought to|aim(?:s|ed)? to|"
+    r"(?:told|asked|urged|ordered) to)\b"
 )
 
 
@@ -105,6 +124,13 @@ _BACKGROUND = re.compile(
     r"(?:ago|earlier|before|after)\b|\b(?:last|earlier this)\s+(?:week|month|year)\b",
     re.I,
 )
+
+
+def _sentence_before(text: str, position: int) -> str:
+    """The words of the sentence before ``position``: "Earlier this year, ..." dates all of what follows it."""
+    window = text[max(0, position - 300) : position]
+    ends = list(re.finditer(r"[.!?]\s+(?=[A-Z\"“'])", window))
+    return window[ends[-1].end() :] if ends else window
 
 
 def _is_apposed_age(text: str, quantity: Quantity, people_ends: set[int]) -> bool:
@@ -151,6 +177,8 @@ def _role(quantity: Quantity, before: str, after: str) -> str | None:
     if _AGE_AFTER.match(after) or _AGE_BEFORE.search(before):
         return "age"
     if quantity.unit in ("year", "month", "week", "day", "hour", "night"):
+        if re.match(r"^\s*of\s+(?!(?:prison|jail|imprisonment|incarceration|probation|detention)\b)", after):
+            return None  # "three years of efforts" measures something else than the prison term
         return "sentence" if _SENTENCE.search(f"{before} {after}") else None
     # the nearest cue wins: words right after the number ("five hurt", "three people dead"), then before it
     best: tuple[int, str] | None = None

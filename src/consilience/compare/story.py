@@ -30,6 +30,7 @@ from ..model import (
     FactMention,
     FactStatus,
     Quantity,
+    Quote,
     Story,
     StoryComparison,
     TimelineEntry,
@@ -193,7 +194,7 @@ def _fact(
     indices = [indices[k] for k in indices_sorted]
     mentions: list[FactMention] = []
     quantities: list[tuple[Claim, Quantity]] = []
-    speakers: list[tuple[Claim, Entity | None, str | None, bool]] = []
+    speakers: list[tuple[Claim, Entity | None, str | None, Quote]] = []  # claim, speaker entity, as written, quote
     for claim in claims:
         article = claim.article
         own = [q for q in article.quantities if q.sentence == claim.sentence and q.conversion_of is None]
@@ -207,7 +208,7 @@ def _fact(
             for quote in quotes:
                 entity = resolve_speaker(quote.speaker, entities)
                 quote.speaker_entity = entity.id if entity else None
-            speakers.append((claim, speaker_entity, speaker_text, quotes[0].direct))
+            speakers.append((claim, speaker_entity, speaker_text, quotes[0]))
         day = next(
             (d for d in article.dates if d.sentence == claim.sentence and d.granularity == "day" and d.value), None
         )
@@ -228,7 +229,7 @@ def _fact(
     articles = list(dict.fromkeys(c.article.id for c in claims))
     representative = _representative(claims, similarity, indices)
     kind = "statement"
-    if speakers and any(direct for _, _, _, direct in speakers):
+    if speakers and any(quote.direct for _, _, _, quote in speakers):
         kind = "quote"
     elif any(is_strong(q) for _, q in quantities):
         kind = "quantity"
@@ -262,7 +263,7 @@ def _fact_value(quantities: list[tuple[Claim, Quantity]]) -> dict[str, object] |
 def _conflict(
     claims: list[Claim],
     quantities: list[tuple[Claim, Quantity]],
-    speakers: list[tuple[Claim, Entity | None, str | None, bool]],
+    speakers: list[tuple[Claim, Entity | None, str | None, Quote]],
     similarity: np.ndarray,
     indices: list[int],
     settings: Settings,
@@ -297,13 +298,17 @@ def _conflict(
                     f"{claim_a.article.id} says {qa.text}, {claim_b.article.id} says {qb.text} "
                     f"({slot.replace('money:', '')})"
                 )
-    named = [(c, e) for c, e, _, direct in speakers if e is not None and direct and e.type == "PERSON"]
-    for a_pos, (claim_a, ea) in enumerate(named):
-        for claim_b, eb in named[a_pos + 1 :]:
+    # a misattribution needs the same quoted words and both speakers named where the quote is attributed: "he
+    # said" resolved to the last person named is a guess, and two guesses that differ are no evidence that the
+    # sources disagree
+    named = [(c, e, q) for c, e, _, q in speakers
+             if e is not None and q.direct and not q.speaker_inferred and e.type == "PERSON"]  # fmt: skip
+    for a_pos, (claim_a, ea, quote_a) in enumerate(named):
+        for claim_b, eb, quote_b in named[a_pos + 1 :]:
             if (
                 claim_a.article.id != claim_b.article.id
                 and ea.id != eb.id
-                and similarity[index_of[id(claim_a)], index_of[id(claim_b)]] >= settings.speaker_conflict_similarity
+                and _same_words(quote_a.text, quote_b.text, settings.speaker_conflict_overlap)
                 and not _names(eb, claim_a.text)
                 and not _names(ea, claim_b.text)
             ):
@@ -312,6 +317,14 @@ def _conflict(
 
 
 _COMPARED_MEASURES = frozenset({"kg", "t"})  # weights; distances, money and shares need a role (slots.py)
+
+
+def _same_words(a: str, b: str, share: float) -> bool:
+    """Two quotes give the same words: the shorter's content words are (mostly) in the longer."""
+    words_a, words_b = content_words(a), content_words(b)
+    if len(words_a) > len(words_b):
+        words_a, words_b = words_b, words_a
+    return len(words_a) >= 3 and len(words_a & words_b) >= share * len(words_a)
 
 
 def _names(entity: Entity, text: str) -> bool:
