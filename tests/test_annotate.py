@@ -145,3 +145,13 @@ def test_language_detection_and_unknown() -> None:
         _article("El presidente ruso destacó la importancia de las relaciones bilaterales con China.").language == "es"
     )
     assert _article("Ok.").language == "und"
+
+
+def test_reporting_verbs_are_read_from_their_inflected_forms() -> None:
+    """The pipeline runs without a lemmatizer; quotes find "noted", "replied", "told" from their forms."""
+    from consilience.annotate.quotes import REPORTING_FORMS
+
+    assert {"noted", "noting", "replied", "replies", "told", "said", "says", "admitted", "wrote"} <= REPORTING_FORMS
+    assert not {"sayed", "writed", "notd", "according"} & REPORTING_FORMS
+    article = _article("The plan would not work, the minister noted on Monday.")
+    assert [q.speaker for q in article.quotes] == ["minister"]

@@ -22,7 +22,9 @@ def load_pipeline(name: str = "auto") -> spacy.language.Language:  # type: ignor
     names = MODEL_NAMES if name == "auto" else (name,)
     for candidate in names:
         try:
-            nlp = spacy.load(candidate)
+            # lemmas and coarse parts of speech are not used (quotes.py reads the tagger's tags and inflected
+            # forms): leaving those two pipes out saves a fifth of the time and changes no sentence or entity
+            nlp = spacy.load(candidate, exclude=["attribute_ruler", "lemmatizer"])
         except OSError:
             continue
         nlp.add_pipe("paragraph_breaks", before="parser")

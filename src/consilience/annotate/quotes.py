@@ -19,6 +19,31 @@ REPORTING_VERBS = {
     "propose", "argue", "report", "write", "estimate", "predict", "acknowledge", "admit", "affirm", "reaffirm",
     "point", "remark", "comment", "respond", "reply", "ask", "urge", "call", "describe", "recall", "believe",
 }  # fmt: skip
+_IRREGULAR = {"say": ("said",), "tell": ("told",), "write": ("wrote", "written")}
+
+
+def _verb_forms(verb: str) -> set[str]:
+    """The present, past and -ing forms of a reporting verb ("note": notes, noted, noting)."""
+    if verb.endswith("y") and verb[-2] not in "aeiou":
+        return {verb, verb[:-1] + "ies", verb[:-1] + "ied", verb + "ing"}
+    if verb.endswith("e"):
+        present, ing, past = verb + "s", verb[:-1] + "ing", verb + "d"
+    else:
+        stem = verb + verb[-1] if verb in ("admit", "commit") else verb
+        present = verb + "es" if verb.endswith(("s", "sh", "ch", "x", "z")) else verb + "s"
+        ing, past = stem + "ing", stem + "ed"
+    return {verb, present, ing, *_IRREGULAR.get(verb, (past,))}
+
+
+# every form of the reporting verbs: the pipeline runs without the lemmatizer, which cost a fifth of its time
+REPORTING_FORMS = frozenset(form for verb in REPORTING_VERBS for form in _verb_forms(verb))
+
+
+def is_reporting_verb(token: Any) -> bool:
+    """A verb (by its part-of-speech tag) of saying: "said", "tells", "added", "according" is not one."""
+    return token.tag_.startswith(("VB", "MD")) and token.lower_ in REPORTING_FORMS
+
+
 _QUOTE_SPAN = re.compile(r"[“\"«„]([^\n“\"«„]{12,1500}?)(?:[”\"»]|'')|‘([^\n‘’]{12,600}?)’(?!\w)")
 PRONOUNS = {"he", "she", "they", "him", "her", "i", "we", "it", "you", "this", "that"}
 
@@ -51,7 +76,7 @@ def extract_quotes(doc: Any, offset: int, mentions: list[EntityMention]) -> list
         )
     for sentence in sentences:
         for token in sentence:
-            if token.lemma_.lower() not in REPORTING_VERBS or token.pos_ not in ("VERB", "AUX"):
+            if not is_reporting_verb(token):
                 continue
             complement = next((c for c in token.children if c.dep_ in ("ccomp",)), None)
             if complement is None:
@@ -100,7 +125,7 @@ def _speaker_around(
             if target is not None:
                 return _noun_phrase(target), "according to", False
     for token in candidates:
-        if token.lemma_.lower() in REPORTING_VERBS and token.pos_ in ("VERB", "AUX"):
+        if is_reporting_verb(token):
             speaker, inferred = _subject_of(token, doc, offset, mentions)
             if speaker:
                 return speaker, token.text, inferred
