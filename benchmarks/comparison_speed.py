@@ -1,6 +1,7 @@
 """Comparison speed: annotation throughput and the time to compare one 50-article story.
 
     python benchmarks/comparison_speed.py [--dataset ../shared/datasets/ecbplus-dev.jsonl] [--story-size 50]
+    python benchmarks/comparison_speed.py --per-pipe 200
 
 Annotation runs over every article of the dataset, with one spaCy process and
 with the default (one worker per core for large batches). The story is the
@@ -39,8 +40,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=DATASET)
     parser.add_argument("--story-size", type=int, default=50)
+    parser.add_argument(
+        "--per-pipe",
+        type=int,
+        metavar="N",
+        default=0,
+        help="instead: seconds each pipe of the complete spaCy model takes on the first N articles",
+    )
     args = parser.parse_args()
     dataset = load_labelled(args.dataset)
+    if args.per_pipe:
+        _per_pipe([a.text for a in dataset.articles[: args.per_pipe]])
+        return
     articles = dataset.articles
     rows = []
     annotate_articles(copy.deepcopy(articles[:5]))  # load spaCy once, outside the timings
@@ -76,6 +87,33 @@ def main() -> None:
     for label, count, secs, note in rows:
         print(f"{label:<44} {count:>8} {secs:>8.2f}  {note}")
     print(f"peak RSS: this process {own:.0f} MB, largest spaCy worker {children:.0f} MB")
+
+
+def _per_pipe(texts: list[str]) -> None:
+    """Time every pipe of the complete model (the lemmatizer and attribute ruler included), one process."""
+    import spacy
+
+    from consilience.annotate.nlp import MODEL_NAMES
+
+    for name in MODEL_NAMES:
+        try:
+            nlp = spacy.load(name)
+        except OSError:
+            continue
+        break
+    else:
+        raise SystemExit("no English spaCy model installed")
+    seconds = {"tokenizer": 0.0}
+    started = time.perf_counter()
+    docs = [nlp.make_doc(text) for text in texts]
+    seconds["tokenizer"] = time.perf_counter() - started
+    for pipe_name, pipe in nlp.pipeline:
+        started = time.perf_counter()
+        docs = list(pipe.pipe(docs, batch_size=16))
+        seconds[pipe_name] = time.perf_counter() - started
+    print(f"{'pipe':<18} {'seconds':>8}   ({len(texts)} articles, one process)")
+    for pipe_name, value in seconds.items():
+        print(f"{pipe_name:<18} {value:>8.2f}")
 
 
 if __name__ == "__main__":
