@@ -130,6 +130,8 @@ def test_a_pronoun_speaker_is_marked_inferred_and_a_title_gives_way_to_the_name(
     )
     (quote,) = [q for q in titled.quotes if q.direct]
     assert quote.speaker == "Marty Earley" and not quote.speaker_inferred
+    untitled = _article('"We found the car empty and the engine still running," the officer said.')
+    assert [q.speaker for q in untitled.quotes if q.direct] == ["officer"]
 
 
 def test_a_quote_opening_between_sentences_belongs_to_the_next_one() -> None:

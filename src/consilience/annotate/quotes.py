@@ -150,7 +150,8 @@ def _subject_of(verb: Any, doc: Any, offset: int, mentions: list[EntityMention])
         # "said Sgt. Marty Earley": the sentence splitter may cut after the title; the name follows it
         after = offset + subject.idx + len(subject.text)
         named = [m for m in mentions if m.label == "PERSON" and after <= m.start <= after + 3]
-        return (named[0].text if named else None), False
+        if named:
+            return named[0].text, False
     return phrase, False
 
 

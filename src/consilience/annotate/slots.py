@@ -106,7 +106,7 @@ def assign_slots(text: str, quantities: list[Quantity], entities: list[EntityMen
 
 
 # the second figure of a comparison counts what the first counts
-_ELLIPSIS = re.compile(r"\b(?:compared (?:to|with)|versus|vs\.?|up from|down from|against)\s+$")
+_ELLIPSIS = re.compile(r"\b(?:compared (?:to|with)|versus|vs\.?|up from|down from)\s+$")
 
 
 _FAMILY = re.compile(r"\b(?:mother|father|mom|dad|parent|grandmother|grandfather|mum)s?\s+(?:of|to)\s+$", re.I)

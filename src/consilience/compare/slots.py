@@ -140,8 +140,10 @@ def _facts_of_slot(
         for b in range(a + 1, len(clusters)):
             for fa in clusters[a]:
                 article_a = claims[fa.claim].article.id
-                if not fa.comparable or article_a in stating[b]:
-                    continue  # (or this source also states the other value: no contradiction of its own)
+                if not fa.comparable:
+                    continue
+                if article_a in stating[b]:
+                    continue  # this source also states the other value: no contradiction of its own
                 for fb in clusters[b]:
                     article_b = claims[fb.claim].article.id
                     if article_b == article_a or article_b in stating[a] or not fb.comparable:
@@ -178,17 +180,13 @@ def _topic_counts(claims: list[Claim], settings: Settings) -> set[str]:
     seventh report contradicts the others. Nouns whose lead counts spread over several values (a player's
     points, the passes of each quarterback) count different things and are not compared.
     """
-    values: dict[str, dict[str, set[float]]] = defaultdict(lambda: defaultdict(set))
-    seen: set[tuple[str, int]] = set()
-    for claim in claims:
-        if (claim.article.id, claim.sentence) in seen:
-            continue
-        seen.add((claim.article.id, claim.sentence))
+    values: dict[str, dict[str, set[float]]] = defaultdict(lambda: defaultdict(set))  # noun -> article -> values
+    for claim in claims:  # one claim per sentence
         for quantity in claim.article.quantities:
             if (quantity.sentence != claim.sentence or quantity.conversion_of is not None or quantity.slot is None
                     or quantity.slot in ROLES or quantity.measure != "count"):  # fmt: skip
                 continue
-            if _is_topic_figure(claim, quantity, settings) and quantity.unit:
+            if _is_topic_figure(claim, quantity, settings):
                 values[quantity.slot][claim.article.id].add(quantity.amount)
     topics = set()
     for noun, by_article in values.items():
