@@ -91,6 +91,30 @@ def test_vague_hundreds_are_not_figures_and_dozens_multiply() -> None:
     assert [q.amount for q in _figures("two dozen protesters gathered in a parking lot")] == [24]
 
 
+def test_allsides_headline_figures() -> None:
+    """Regressions from AllSides stories: a disease's name, "topped", "$3.5T" and a change are read right."""
+    assert [q.amount for q in _figures("more than 417,000 people have died from Covid-19 in the United States")] == [
+        417000
+    ]
+    (topped,) = _figures("The U.S. death toll topped 183,000.")
+    assert topped.qualifier == "more-than"
+    (budget,) = _figures("Democrats' next political high-wire act: Selling their $3.5T budget deal.")
+    assert (budget.amount, budget.currency) == (3.5e12, "USD")
+    (change,) = _figures("China economy shrinks for first time as Wuhan Covid-19 death toll is increased by 1,300.")
+    assert change.part
+    # "magnitude-5.2" names no model: it stays a magnitude
+    assert [q.amount for q in _figures("a magnitude-5.2 quake has injured three people")] == [5.2, 3]
+
+
+def test_an_approximate_round_figure_admits_a_tenth_either_side() -> None:
+    """Regression (AllSides): "about 200,000 arrests" and "over 212,000" are one figure, rounded."""
+    result = _compare(
+        "Border patrol agents apprehended over 212,000 migrants in July, Mayorkas announced Thursday.",
+        "The Border Patrol made about 200,000 arrests at the southern border in July.",
+    )
+    assert _by_status(result, FactStatus.CONFLICT) == []
+
+
 def test_the_second_figure_of_a_comparison_counts_the_same_thing() -> None:
     """Regression (BASIL): "six arrests Wednesday, compared to 47 the previous night" gives both nights' arrests,
     so this source does not contradict another's 47 arrests overnight."""
@@ -149,7 +173,8 @@ def test_a_hyphenated_age_stays_an_age() -> None:
         ("The sentence ends more than three years of efforts to bring Mr. Nichols to justice", None, False),
         ("Nichols, who also received an additional sentence of 485 years, offered a show of remorse", "sentence",
          False),
-        ("Protesters were told to gather in one place.", "crowd", True),
+        ("Protesters were told to gather in one place.", "place", True),
+        ("screened for traumatic brain injuries following the attacks on two bases in Iraq", "base", False),
     ],
 )  # fmt: skip
 def test_what_a_figure_counts_and_whether_it_is_stated_as_done(text: str, slot: str | None, hedged: bool) -> None:

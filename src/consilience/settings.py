@@ -53,6 +53,7 @@ class Settings:
     conflict_similarity: float = 0.65  # conflicts need at least this sentence similarity
     speaker_conflict_overlap: float = 0.9  # share of the shorter quote's content words in the other: one quote
     quantity_tolerance: float = 0.02  # relative difference always read as rounding (besides the last digit's)
+    approximate_tolerance: float = 0.1  # "about 200,000", "nearly 4,000": values this far either side agree
     # figures of one slot in different sentences clash only when the sentences are this similar (same subject):
     slot_conflict_similarity: float = 0.45
     # a counted noun ("three cables") is compared as the story's subject when its count stands in the first

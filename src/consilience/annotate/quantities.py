@@ -19,7 +19,7 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _SCALES = {
     "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9, "bn": 1e9,
-    "b": 1e9, "bln": 1e9, "trillion": 1e12, "tn": 1e12, "dozen": 12, "hundred": 100,
+    "b": 1e9, "bln": 1e9, "trillion": 1e12, "tn": 1e12, "t": 1e12, "dozen": 12, "hundred": 100,
 }  # fmt: skip
 _PREFIX_CURRENCIES = {
     "us$": "USD", "u.s.$": "USD", "$us": "USD", "$": "USD", "s$": "SGD", "hk$": "HKD", "a$": "AUD", "au$": "AUD", "c$": "CAD",
@@ -49,7 +49,8 @@ _HYPHEN_UNITS = {
     "kilometer": ("km", 1.0), "metre": ("m", 1.0), "meter": ("m", 1.0),
 }  # fmt: skip
 _QUALIFIERS = [
-    (re.compile(r"(more than|over|above|upwards of|in excess of)\s+$", re.I), "more-than"),
+    (re.compile(r"(more than|over|above|upwards of|in excess of|(?:topp|pass|surpass|exceed)(?:ed|es|s)|tops)\s+$",
+                re.I), "more-than"),
     (re.compile(r"(at least|no fewer than|no less than|a minimum of)\s+$", re.I), "at-least"),
     (re.compile(r"(less than|fewer than|under|below)\s+$", re.I), "less-than"),
     (re.compile(r"(up to|at most|no more than|a maximum of)\s+$", re.I), "at-most"),
@@ -67,7 +68,7 @@ _CUR_PREFIX = (
     r"(?<![A-Za-z])(?:(?:US|U\.S\.|S|HK|NZ|NT)\s?\$|(?:A|AU|C|CA|R)\$)|\$\s?US(?=\s?\d)|\$|€|£|¥|₹|₽|\b(?:USD|EUR|GBP|CNY|RMB)\s?|\be(?=\d)|"
     r"\beuro\s?(?=\d)"
 )
-_SCALE = r"thousand|million|billion|trillion|mln|bln|mn|bn|tn|dozen|hundred|[kmb](?![a-z])"
+_SCALE = r"thousand|million|billion|trillion|mln|bln|mn|bn|tn|dozen|hundred|[kmbt](?![a-z])"
 _SUFFIX = "|".join(sorted((re.escape(w) for w in [*_SUFFIX_CURRENCIES, *_UNITS]), key=len, reverse=True))
 _QUANTITY = re.compile(
     rf"(?P<cur>{_CUR_PREFIX})?\s?(?P<num>{_NUM}|\b(?:{_WORD_NUM})\b)"
@@ -129,7 +130,7 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
             return None  # a year, a day of a month, an ordinal or a clock time: the date stage owns it
         if re.search(r"(\d[-–/.]\s?|:)$", before) or re.match(r"^\s?[-–:/]\s?\d", after):
             return None  # a score, a range end or a time
-    if scale_word in ("m", "b", "k") and not currency_prefix:
+    if scale_word in ("m", "b", "k", "t") and not currency_prefix:
         return None  # "5 m" is metres more often than millions without a currency
     if scale_word:
         amount *= _SCALES[scale_word]
@@ -185,9 +186,10 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
 
 
 def _is_model_name(before: str) -> bool:
-    """The number ends a name: glued to letters ("SMW4"), after capitals and a hyphen ("F-16"), or after a
-    short capitalised code and a space ("AK 47"), unless the whole context is in capitals (a headline's "OF 12")."""
-    if re.search(r"[A-Za-z]$|\b[A-Z]{1,4}-\s?$", before):
+    """The number ends a name: glued to letters ("SMW4"), to a capitalised word and a hyphen ("Covid-19", "F-16";
+    not "magnitude-5.2"), after capitals and a hyphen ("AK - 47"), or after a short capitalised code and a space
+    ("AK 47"), unless the whole context is in capitals (a headline's "OF 12")."""
+    if re.search(r"[A-Za-z]$|\b[A-Z][A-Za-z]*-$|\b[A-Z]{1,4}\s?-\s?$", before):
         return True
     code = re.search(r"\b[A-Z]{1,3}\s$", before)
     return code is not None and any(c.islower() for c in before[max(0, code.start() - 20) : code.start()])

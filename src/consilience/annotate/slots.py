@@ -6,7 +6,8 @@ magnitude is not a depth; an offer is not a market value. Each quantity gets a
 "injured", "arrested", "age", "offer" ...), else the noun it counts
 ("pirates", "boats"), else None (compared only inside one aligned sentence
 group). A quantity that is one part of a list ("two women and one man"), a
-subset ("15 of them") or an addition ("another 20,000", "20 more people") is a ``part``: it
+subset ("15 of them"), an addition ("another 20,000", "20 more people") or a change ("increased
+by 1,300") is a ``part``: it
 does not state the slot's total and is never set against one.
 
 The cue words are general English; none names a story, outlet or dataset.
@@ -49,6 +50,8 @@ _AGE_BEFORE = re.compile(
 # the clause around a number ends at these (a comma ends it too unless a number follows it at once)
 _CLAUSE_END = re.compile(r"[;:()\[\]\"“”]|,\s(?!\d)|\.\s|\b(?:while|whereas|but|after|before|because|although|when)\b")
 _PART_BEFORE = re.compile(
+    r"(?:\b(?:increased|increases|increase|rose|risen|rises|fell|fallen|falls|dropped|grew|climbed|jumped|went up|"
+    r"went down|raised|lowered|revised up|revised down)\s+by\s+$)|"  # a change ("increased by 1,300"), not a total
     r"(?:\b(?:another|further|additional|remaining|an additional)\s+$)|"
     r"(?:\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|a|an)\s+[a-z-]+\s+(?:and|&)\s+$)",
     re.I,
@@ -165,6 +168,13 @@ def _clause(text: str, quantity: Quantity) -> tuple[str, str]:
     return before, after
 
 
+_PEOPLE_ROLES = frozenset({"killed", "injured", "missing", "arrested", "rescued", "displaced", "crowd"})
+_PREPOSITION_BEFORE = re.compile(
+    r"\b(?:on|in|at|from|with|across|after|following|during|near|into|by|between|among|for|against|inside)\s+"
+    r"(?:(?:at least|at most|more than|less than|fewer than|nearly|almost|about|around|some|roughly|up to)\s+)?$"
+)
+
+
 def _near_after(between: str) -> bool:
     """At most three words, none a preposition: "people were killed", not "shots in her death"."""
     words = between.split()
@@ -181,6 +191,7 @@ def _role(quantity: Quantity, before: str, after: str) -> str | None:
             return None  # "three years of efforts" measures something else than the prison term
         return "sentence" if _SENTENCE.search(f"{before} {after}") else None
     # the nearest cue wins: words right after the number ("five hurt", "three people dead"), then before it
+    governed = _PREPOSITION_BEFORE.search(before) is not None
     best: tuple[int, str] | None = None
     other: str | None = None  # the nearest role that is not "crowd"
     other_distance = 1000
@@ -189,7 +200,10 @@ def _role(quantity: Quantity, before: str, after: str) -> str | None:
             continue
         # after the number the cue must follow within three words ("13 shots in her death" counts shots)
         distances = [m.start() for m in pattern.finditer(after) if _near_after(after[: m.start()])]
-        distances += [len(before) - m.end() + 1 for m in pattern.finditer(before)]
+        if not (governed and role in _PEOPLE_ROLES):
+            # "injuries following the attacks on two bases": a number after a preposition is that preposition's
+            # object, not the people a cue before it counts (after "of" and "to" it is: "a toll of 12", "rose to 12")
+            distances += [len(before) - m.end() + 1 for m in pattern.finditer(before)]
         for distance in distances:
             if best is None or distance < best[0]:
                 best = (distance, role)
@@ -202,7 +216,7 @@ def _role(quantity: Quantity, before: str, after: str) -> str | None:
         role = other  # "46 demonstrators were arrested": the predicate, not the crowd noun, says what is counted
     if role in ("offer", "price", "stolen", "damage") and quantity.currency is None:
         return None  # money roles need money
-    if role in ("killed", "injured", "missing", "arrested", "rescued", "displaced", "crowd") and (
+    if role in _PEOPLE_ROLES and (
         quantity.currency or (quantity.unit in ("percent", "km", "m", "kg", "t", "degree", "magnitude"))
     ):
         return None

@@ -127,13 +127,13 @@ def compatible(a: Quantity, b: Quantity, settings: Settings) -> bool:
 
 def bounds(quantity: Quantity, settings: Settings) -> tuple[float, float]:
     """The values a figure admits: half a unit of its last digit (money and measures: at least
-    ``settings.quantity_tolerance`` of it), widened for "about", open for "more than"."""
+    ``settings.quantity_tolerance`` of it), widened for "about" (``settings.approximate_tolerance``), open for "more than"."""
     amount = quantity.amount
     tolerance = _half_last_digit(quantity)
     if quantity.measure != "count":
         tolerance = max(tolerance, settings.quantity_tolerance * abs(amount))
     if quantity.qualifier == "approx":
-        tolerance = max(2 * tolerance, 0.05 * abs(amount))
+        tolerance = max(2 * tolerance, settings.approximate_tolerance * abs(amount))
     if quantity.qualifier in ("more-than", "at-least"):
         return amount - tolerance, float("inf")
     if quantity.qualifier in ("less-than", "at-most"):
