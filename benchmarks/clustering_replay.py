@@ -1,7 +1,7 @@
 """Replay the stream clusterer on cached article signals: quality of the assignment step alone.
 
     python benchmarks/clustering_replay.py ../shared/datasets/*-dev.jsonl ../shared/datasets/{uci-headlines,meantime-xling}.jsonl \
-        --cache /tmp/cache [--model PATH] [--redate-undated 30 90 300]
+        --cache /tmp/cache [--model PATH] [--redate-undated 30 90 300] [--set SETTING=NUMBER]
 
 Signals (embeddings, terms, names) are computed once per file and cached, so a
 pair model or a setting can be compared on every file in a minute. Each file is
@@ -51,9 +51,22 @@ def main() -> int:
     parser.add_argument("--model", help="pair model JSON (default: the shipped one for the embedder)")
     parser.add_argument("--embedder", default="auto", help="clustering vectors (default: MiniLM)")
     parser.add_argument("--redate-undated", type=int, nargs="+", default=[], metavar="N")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SETTING=NUMBER",
+        help="override a numeric setting, e.g. cluster_lone_merge=0.15; repeatable",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    settings = replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder)
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if not hasattr(DEFAULT_SETTINGS, key):
+            parser.error(f"--set {item}: no setting named {key!r}")
+        overrides[key] = type(getattr(DEFAULT_SETTINGS, key))(value)
+    settings = replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder, **overrides)
     model = PairModel.load(args.model) if args.model else PairModel.for_embedder(get_embedder(args.embedder).name)
     rows = []
     for path in args.datasets:

@@ -274,3 +274,35 @@ def test_a_weak_member_leaves_only_when_the_grown_story_clearly_rejects_it(
     groups = _groups(ledger.stories())
     assert DEFAULT_SETTINGS.cluster_undo_below < fit < 0.5 or moves
     assert groups == ([{"a", "c"}, {"b"}] if moves else [{"a", "b", "c"}])
+
+
+def test_a_lone_article_joins_its_nearest_story_at_consolidation_when_fairly_likely(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A straggler the stream left alone (p 0.35 < 0.5) joins its nearest story when stories consolidate;
+    two stories at the same probability stay apart (merging wholes still needs the model's 0.5)."""
+    import numpy as np
+
+    from consilience.cluster.signals import ArticleSignals
+
+    clusterer = StreamClusterer(multilingual=None)
+    dense = np.ones(clusterer.extractor.embedder.dimension, dtype=np.float32)
+    dense /= np.linalg.norm(dense)
+
+    def signals(article_id: str) -> ArticleSignals:
+        return ArticleSignals(article_id, "en", None, None, article_id, dense.copy(), {}, frozenset(), frozenset())
+
+    pairs = {frozenset({"a", "b"}): 0.9, frozenset({"c", "d"}): 0.9, frozenset({"a", "b", "e"}): 0.35}
+
+    def probability(a: object, b: object) -> float:
+        members = frozenset(m.id for m in [*a.members, *b.members])  # type: ignore[attr-defined]
+        return pairs.get(members, 0.3)
+
+    monkeypatch.setattr(clusterer, "_probability", probability)
+    ledger = StoryLedger()
+    for article_id in ("a", "b", "c", "d", "e"):
+        ledger.apply(clusterer.add_signals(signals(article_id)))
+    assert _groups(ledger.stories()) == [{"a", "b"}, {"c", "d"}, {"e"}]
+    assert DEFAULT_SETTINGS.cluster_lone_merge <= 0.35 < 0.5
+    ledger.apply(clusterer.consolidate())
+    assert _groups(ledger.stories()) == [{"a", "b", "e"}, {"c", "d"}]

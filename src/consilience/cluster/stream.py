@@ -215,7 +215,8 @@ class StreamClusterer:
                 if _far_apart(state, other, self.settings.cluster_window_days):
                     continue
                 probability = self._probability(state, other)
-                if probability >= self.model.threshold and (best is None or probability > best[0]):
+                threshold = self.settings.cluster_lone_merge if state.size == 1 else self.model.threshold
+                if probability >= threshold and (best is None or probability > best[0]):
                     best = (probability, other)
             if best is not None:
                 self._merge(state, best[1], best[0], events)
