@@ -24,8 +24,9 @@ GOLD = REPO / "eval" / "comparison-gold.json"
 
 
 def _figures(text: str) -> list[Quantity]:
-    quantities = extract_quantities(text, [Sentence(0, 0, len(text), text)])
-    assign_slots(text, quantities)
+    sentences = [Sentence(0, 0, len(text), text)]
+    quantities = extract_quantities(text, sentences)
+    assign_slots(text, quantities, sentences=sentences)
     return [q for q in quantities if q.conversion_of is None]
 
 

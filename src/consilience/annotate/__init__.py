@@ -90,7 +90,7 @@ def _annotate_rules(article: Article, settings: Settings) -> None:
     for quote in article.quotes:
         quote.sentence = sentence_index(article.sentences, quote.start)
     article.quantities = extract_quantities(article.text, article.sentences)
-    assign_slots(article.text, article.quantities, article.entities)
+    assign_slots(article.text, article.quantities, article.entities, article.sentences)
     article.dates = extract_dates(article.text, article.sentences)
     if article.published is not None:
         reference: dt.date | None = article.published.date()

@@ -29,7 +29,7 @@ def _verb_forms(verb: str) -> set[str]:
     if verb.endswith("e"):
         present, ing, past = verb + "s", verb[:-1] + "ing", verb + "d"
     else:
-        stem = verb + verb[-1] if verb in ("admit", "commit") else verb
+        stem = verb + "t" if verb == "admit" else verb  # a stressed last syllable doubles: admitted
         present = verb + "es" if verb.endswith(("s", "sh", "ch", "x", "z")) else verb + "s"
         ing, past = stem + "ing", stem + "ed"
     return {verb, present, ing, *_IRREGULAR.get(verb, (past,))}
@@ -40,7 +40,7 @@ REPORTING_FORMS = frozenset(form for verb in REPORTING_VERBS for form in _verb_f
 
 
 def is_reporting_verb(token: Any) -> bool:
-    """A verb (by its part-of-speech tag) of saying: "said", "tells", "added", "according" is not one."""
+    """A verb of saying, by its tag and form ("said", "tells", "added"; not "according")."""
     return token.tag_.startswith(("VB", "MD")) and token.lower_ in REPORTING_FORMS
 
 

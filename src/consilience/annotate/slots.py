@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import EntityMention, Quantity
+from ..model import EntityMention, Quantity, Sentence
 
 # role -> cue words (regular expressions over lower-cased text), most specific first
 _ROLE_CUES: list[tuple[str, str]] = [
@@ -69,10 +69,16 @@ _NOT_NOUNS = re.compile(
 )
 
 
-def assign_slots(text: str, quantities: list[Quantity], entities: list[EntityMention] | None = None) -> None:
+def assign_slots(
+    text: str,
+    quantities: list[Quantity],
+    entities: list[EntityMention] | None = None,
+    sentences: list[Sentence] | None = None,
+) -> None:
     """Set ``slot`` and ``part`` on each quantity from the words around it in ``text``.
 
-    ``entities`` (the article's mentions) let "Name, 61," read as an age.
+    ``entities`` (the article's mentions) let "Name, 61," read as an age; ``sentences`` let a background
+    phrase at the start of a sentence ("Earlier this year, ...") date every figure of it.
     """
     people_ends = {m.end for m in entities or [] if m.label == "PERSON"}
     previous: Quantity | None = None  # the last figure read, for "six arrests, compared to 47"
@@ -93,7 +99,7 @@ def assign_slots(text: str, quantities: list[Quantity], entities: list[EntityMen
             continue
         quantity.slot = _role(quantity, before, after) or _counted_noun(quantity)
         quantity.hedged = bool(_HEDGE.search(f"{before} {after}")) or bool(
-            _BACKGROUND.search(_sentence_before(text, quantity.start))
+            _BACKGROUND.search(_sentence_before(text, quantity, sentences))
         )
         if (
             quantity.slot is None
@@ -129,11 +135,13 @@ _BACKGROUND = re.compile(
 )
 
 
-def _sentence_before(text: str, position: int) -> str:
-    """The words of the sentence before ``position``: "Earlier this year, ..." dates all of what follows it."""
-    window = text[max(0, position - 300) : position]
-    ends = list(re.finditer(r"[.!?]\s+(?=[A-Z\"“'])", window))
-    return window[ends[-1].end() :] if ends else window
+def _sentence_before(text: str, quantity: Quantity, sentences: list[Sentence] | None) -> str:
+    """The words of the figure's sentence before it (at most 300 characters; the 90 before it when the
+    sentences are not known)."""
+    begin = quantity.start - 90
+    if sentences and 0 <= quantity.sentence < len(sentences):
+        begin = max(sentences[quantity.sentence].start, quantity.start - 300)
+    return text[max(0, begin) : quantity.start]
 
 
 def _is_apposed_age(text: str, quantity: Quantity, people_ends: set[int]) -> bool:
