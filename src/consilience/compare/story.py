@@ -194,7 +194,7 @@ def _fact(
     indices = [indices[k] for k in indices_sorted]
     mentions: list[FactMention] = []
     quantities: list[tuple[Claim, Quantity]] = []
-    speakers: list[tuple[Claim, Entity | None, str | None, Quote]] = []  # claim, speaker entity, as written, quote
+    speakers: list[tuple[Claim, Entity | None, Quote]] = []  # claim, speaker entity, the sentence's first quote
     for claim in claims:
         article = claim.article
         own = [q for q in article.quantities if q.sentence == claim.sentence and q.conversion_of is None]
@@ -208,7 +208,7 @@ def _fact(
             for quote in quotes:
                 entity = resolve_speaker(quote.speaker, entities)
                 quote.speaker_entity = entity.id if entity else None
-            speakers.append((claim, speaker_entity, speaker_text, quotes[0]))
+            speakers.append((claim, speaker_entity, quotes[0]))
         day = next(
             (d for d in article.dates if d.sentence == claim.sentence and d.granularity == "day" and d.value), None
         )
@@ -229,7 +229,7 @@ def _fact(
     articles = list(dict.fromkeys(c.article.id for c in claims))
     representative = _representative(claims, similarity, indices)
     kind = "statement"
-    if speakers and any(quote.direct for _, _, _, quote in speakers):
+    if speakers and any(quote.direct for _, _, quote in speakers):
         kind = "quote"
     elif any(is_strong(q) for _, q in quantities):
         kind = "quantity"
@@ -237,7 +237,7 @@ def _fact(
         kind = "quote"
     elif any(m.date for m in mentions):
         kind = "date"
-    speaker_names = Counter(e.name for _, e, _, _ in speakers if e is not None)
+    speaker_names = Counter(e.name for _, e, _ in speakers if e is not None)
     speaker = speaker_names.most_common(1)[0][0] if speaker_names else None
     conflict = _conflict(claims, quantities, speakers, similarity, indices, settings, event_date)
     status = (
@@ -263,7 +263,7 @@ def _fact_value(quantities: list[tuple[Claim, Quantity]]) -> dict[str, object] |
 def _conflict(
     claims: list[Claim],
     quantities: list[tuple[Claim, Quantity]],
-    speakers: list[tuple[Claim, Entity | None, str | None, Quote]],
+    speakers: list[tuple[Claim, Entity | None, Quote]],
     similarity: np.ndarray,
     indices: list[int],
     settings: Settings,
@@ -301,7 +301,7 @@ def _conflict(
     # a misattribution needs the same quoted words and both speakers named where the quote is attributed: "he
     # said" resolved to the last person named is a guess, and two guesses that differ are no evidence that the
     # sources disagree
-    named = [(c, e, q) for c, e, _, q in speakers
+    named = [(c, e, q) for c, e, q in speakers
              if e is not None and q.direct and not q.speaker_inferred and e.type == "PERSON"]  # fmt: skip
     for a_pos, (claim_a, ea, quote_a) in enumerate(named):
         for claim_b, eb, quote_b in named[a_pos + 1 :]:
