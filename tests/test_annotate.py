@@ -135,11 +135,10 @@ def test_a_pronoun_speaker_is_marked_inferred_and_a_title_gives_way_to_the_name(
 
 
 def test_a_quote_opening_between_sentences_belongs_to_the_next_one() -> None:
+    """Regression (ECB+): a quote whose opening mark fell between two sentences was placed in the first one."""
     article = _article('Colts beat Chiefs. He said no. " Luck broke the record of 4,051 yards in the second quarter."')
     (quote,) = [q for q in article.quotes if q.direct]
-    assert article.sentences[quote.sentence].text.startswith('" Luck broke') or "Luck broke" in (
-        article.sentences[quote.sentence].text
-    )
+    assert article.sentences[quote.sentence].text.startswith("Luck broke")
 
 
 def test_language_detection_and_unknown() -> None:
