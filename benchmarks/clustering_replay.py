@@ -63,8 +63,8 @@ def main() -> int:
     overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")
-        if not hasattr(DEFAULT_SETTINGS, key):
-            parser.error(f"--set {item}: no setting named {key!r}")
+        if not isinstance(getattr(DEFAULT_SETTINGS, key, None), (int, float)):
+            parser.error(f"--set {item}: no numeric setting named {key!r}")
         overrides[key] = type(getattr(DEFAULT_SETTINGS, key))(value)
     settings = replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder, **overrides)
     model = PairModel.load(args.model) if args.model else PairModel.for_embedder(get_embedder(args.embedder).name)

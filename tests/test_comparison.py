@@ -423,7 +423,8 @@ def test_the_count_of_the_storys_subject_in_a_dissenting_lead_is_a_conflict() ->
 
 
 def test_counted_nouns_are_not_compared_without_a_lead_majority() -> None:
-    """Too few leads counting the noun, or a body count of another time: gathered, never set against each other."""
+    """Too few leads counting the noun, or a lead count dated another month ("In January, five cables"):
+    gathered, never set against each other."""
     few = _compare(*_CABLE_LEADS[:2], _TWO_CABLES)
     assert _by_status(few, FactStatus.CONFLICT) == []
     assert "cable" in {f.slot for f in few.facts if f.status == FactStatus.CORROBORATED}
