@@ -33,7 +33,9 @@ from consilience.embed import get_embedder
 from consilience.evaluate.datasets import load_labelled
 from consilience.settings import DEFAULT_SETTINGS
 
-THRESHOLDS = {"long": 0.3, "mono": 0.35, "short": 0.55}  # the shipped model's (docs/clustering.md)
+THRESHOLDS = {  # the shipped model's (docs/clustering.md)
+    "long": 0.3, "mono": 0.35, "short": 0.55, "long-dated": 0.5, "mono-dated": 0.6, "short-dated": 0.7,
+}  # fmt: skip
 
 
 class RecordingClusterer(StreamClusterer):
@@ -48,8 +50,9 @@ class RecordingClusterer(StreamClusterer):
         counted = Counter(self.gold[member.id] for member in state.members)
         return counted.most_common(1)[0][0] if counted else None
 
-    def _probability(self, a: StoryState, b: StoryState) -> float:
-        regime, features = pair_features(a, b, self.stats, self._embed_multilingual if self.multilingual else None)
+    def _probability(self, a: StoryState, b: StoryState, rival: float = 0.0) -> float:
+        embed = self._embed_multilingual if self.multilingual else None
+        regime, features = pair_features(a, b, self.stats, embed, rival)
         gold_a, gold_b = self._majority(a), self._majority(b)
         if gold_a is not None and gold_b is not None:
             self.pairs.rows[regime].append(features)

@@ -260,7 +260,7 @@ def test_a_weak_member_leaves_only_when_the_grown_story_clearly_rejects_it(
     def signals(article_id: str) -> ArticleSignals:
         return ArticleSignals(article_id, "en", None, None, article_id, dense.copy(), {}, frozenset(), frozenset())
 
-    def probability(a: object, b: object) -> float:  # "b" joins weakly (0.6); the grown story gives it `fit`
+    def probability(a: object, b: object, rival: float = 0.0) -> float:  # "b" joins weakly (0.6), then gets `fit`
         left = {m.id for m in a.members}  # type: ignore[attr-defined]
         right = {m.id for m in b.members}  # type: ignore[attr-defined]
         if left == {"b"}:
@@ -294,7 +294,7 @@ def test_a_lone_article_joins_its_nearest_story_at_consolidation_when_fairly_lik
 
     pairs = {frozenset({"a", "b"}): 0.9, frozenset({"c", "d"}): 0.9, frozenset({"a", "b", "e"}): 0.35}
 
-    def probability(a: object, b: object) -> float:
+    def probability(a: object, b: object, rival: float = 0.0) -> float:
         members = frozenset(m.id for m in [*a.members, *b.members])  # type: ignore[attr-defined]
         return pairs.get(members, 0.3)
 
@@ -306,3 +306,62 @@ def test_a_lone_article_joins_its_nearest_story_at_consolidation_when_fairly_lik
     assert DEFAULT_SETTINGS.cluster_lone_merge <= 0.35 < 0.5
     ledger.apply(clusterer.consolidate())
     assert _groups(ledger.stories()) == [{"a", "b", "e"}, {"c", "d"}]
+
+
+def test_only_dated_pairs_get_a_rival_margin_and_models_of_their_own() -> None:
+    """Both sides dated: regime "<kind>-dated" and margin = centroid cosine - rival; either undated: margin 0."""
+    import numpy as np
+
+    from consilience.cluster.pairs import FEATURES, StoryState, pair_features
+    from consilience.cluster.signals import ArticleSignals, TermStats
+
+    def state(article_id: str, time: float | None, vector: list[float]) -> StoryState:
+        dense = np.asarray(vector, dtype=np.float32) / np.linalg.norm(vector)
+        signals = ArticleSignals(
+            article_id, "en", time, None, article_id, dense, {}, frozenset(), frozenset(), words=60
+        )
+        signals.lexical = np.zeros(8, dtype=np.float32)
+        return StoryState.of(article_id, [signals])
+
+    stats = TermStats(prior=False)
+    margin = FEATURES.index("dense_margin")
+    dated = pair_features(state("a", 19000.0, [1, 0]), state("b", 19000.5, [1, 1]), stats, rival=0.5)
+    assert dated[0] == "mono-dated"
+    assert dated[1][margin] == pytest.approx(np.sqrt(0.5) - 0.5, abs=1e-6)
+    undated = pair_features(state("a", None, [1, 0]), state("b", 19000.5, [1, 1]), stats, rival=0.5)
+    assert undated[0] == "mono"
+    assert undated[1][margin] == 0.0
+
+
+def test_each_candidate_is_scored_against_the_best_of_the_other_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rival of the nearest story is the runner-up; the rival of every other story is the nearest one."""
+    import numpy as np
+
+    from consilience.cluster.signals import ArticleSignals
+
+    clusterer = StreamClusterer(multilingual=None)
+    dimension = clusterer.extractor.embedder.dimension
+
+    def signals(article_id: str, direction: list[float]) -> ArticleSignals:
+        dense = np.zeros(dimension, dtype=np.float32)
+        dense[: len(direction)] = direction
+        dense /= np.linalg.norm(dense)
+        return ArticleSignals(article_id, "en", 19000.0, None, article_id, dense, {}, frozenset(), frozenset())
+
+    seen: dict[str, float] = {}
+
+    def probability(a: object, b: object, rival: float = 0.0) -> float:
+        if [m.id for m in a.members] == ["new"]:  # type: ignore[attr-defined]
+            seen[b.members[0].id] = rival  # type: ignore[attr-defined]
+        return 0.0  # every article starts its own story
+
+    monkeypatch.setattr(clusterer, "_probability", probability)
+    for article_id, direction in (("near", [1.0, 0.2, 0.0]), ("second", [1.0, 0.0, 1.0]), ("far", [0.0, 0.0, 1.0])):
+        clusterer.add_signals(signals(article_id, direction))
+    new = signals("new", [1.0, 0.0, 0.0])
+    cosine = {s.members[0].id: float(np.dot(s.centroid, new.dense)) for s in clusterer.active.values()}
+    clusterer.add_signals(new)
+    assert cosine["near"] > cosine["second"] > cosine["far"]
+    assert seen["near"] == pytest.approx(cosine["second"], abs=1e-6)
+    assert seen["second"] == pytest.approx(cosine["near"], abs=1e-6)
+    assert seen["far"] == pytest.approx(cosine["near"], abs=1e-6)

@@ -3,10 +3,12 @@
 Both sides of a pair are :class:`StoryState` objects (a new article is a story
 of one), so joining an article and merging two stories use the same features
 and the same model. The model is a logistic regression per *regime*:
-``mono`` when both sides are in English (or an unknown language), compared
-with the monolingual embedder, ``short`` when one side is headline-like (a few words, where every
-similarity reads differently), and ``cross`` when either side holds another
-language, compared with the multilingual embedder. Its weights live in
+``short`` when one side is headline-like (a few words, where every similarity
+reads differently), ``long`` when both are full articles, ``mono`` for the
+rest (excerpts), each split by whether both sides are dated (``mono-dated``
+...: time features and the rival margin mean something only then), and
+``cross`` when either side holds a language other than English, compared with
+the multilingual embedder. Its weights live in
 ``resources/pair_model.json`` and are fitted by :mod:`consilience.cluster.train`
 on development data.
 """
@@ -39,8 +41,10 @@ FEATURES = (
     "length",  # log(1 + words) of the shorter side's longest member: cosines of headlines read differently
     "same_outlet",
     "size",  # log(1 + articles on the larger side)
+    # dated pairs: centroid cosine minus the best cosine of a rival story, how clearly this one stands out (0 undated)
+    "dense_margin",
 )
-REGIMES = ("mono", "short", "long", "cross")
+REGIMES = ("mono", "short", "long", "cross", "mono-dated", "short-dated", "long-dated")  # "-dated": both sides dated
 SHORT_WORDS = 25  # a side whose longest article has fewer words is headline-like
 LONG_WORDS = 150  # both sides' longest articles at least this long: full articles, not excerpts
 NEUTRAL_LANGUAGES = frozenset({"en", "und"})
@@ -189,8 +193,19 @@ def pair_features(
     b: StoryState,
     stats: TermStats,
     embed_multilingual: Callable[[list[ArticleSignals]], None] | None = None,
+    rival: float = 0.0,
 ) -> tuple[str, np.ndarray]:
-    """The regime and feature vector of a pair (see :data:`FEATURES`)."""
+    """The regime and feature vector of a pair (see :data:`FEATURES`).
+
+    ``rival`` is the best centroid cosine (monolingual vectors) between ``a``
+    and a story other than ``b`` that the clusterer could give it to, 0.0 when
+    there is none. When both sides are dated, the rivals are the stories of
+    the same weeks, and a story that stands far above them is the article's
+    own far more often than not (``dense_margin``). Undated, the rivals come
+    from any time, and the other event of a topic stands out just as well as
+    the article's own (two earthquakes on one island, years apart), so undated
+    pairs get a margin of 0 and regimes of their own.
+    """
     cross = bool(a.regime_languages() | b.regime_languages()) and embed_multilingual is not None
     if cross:
         assert embed_multilingual is not None
@@ -220,13 +235,17 @@ def pair_features(
             math.log1p(min(a.words, b.words)),
             1.0 if a.outlets.keys() & b.outlets.keys() else 0.0,
             math.log1p(large.size),
+            float(np.dot(a.centroid, b.centroid)) - rival if gap is not None else 0.0,
         ],
         dtype=np.float64,
     )
     if cross:
         return "cross", features
     words = min(a.words, b.words)
-    return ("short" if words < SHORT_WORDS else "long" if words >= LONG_WORDS else "mono"), features
+    regime = "short" if words < SHORT_WORDS else "long" if words >= LONG_WORDS else "mono"
+    if gap is not None:
+        regime += "-dated"
+    return regime, features
 
 
 class PairModel:

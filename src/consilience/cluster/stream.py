@@ -214,7 +214,7 @@ class StreamClusterer:
                 other = self.active[other_id]
                 if _far_apart(state, other, self.settings.cluster_window_days):
                     continue
-                probability = self._probability(state, other)
+                probability = self._probability(state, other, self._rival(state, other))
                 threshold = self.settings.cluster_lone_merge if state.size == 1 else self.model.threshold
                 if probability >= threshold and (best is None or probability > best[0]):
                     best = (probability, other)
@@ -225,7 +225,17 @@ class StreamClusterer:
     # -- decisions ----------------------------------------------------------------------------------------------
     def _place(self, signals: ArticleSignals) -> list[ClusterEvent]:
         single = StoryState.of("", [signals])
-        scored = sorted(((self._probability(single, c), c) for c in self._candidates(signals)), key=lambda x: -x[0])
+        candidates = self._candidates(signals)
+        cosines = [float(np.dot(c.centroid, signals.dense)) for c in candidates]
+        best, runner_up = [*sorted(cosines, reverse=True), 0.0, 0.0][:2]
+        # each candidate's rival is the best of the others: the runner-up for the best one
+        scored = sorted(
+            (
+                (self._probability(single, c, runner_up if cosine == best else best), c)
+                for c, cosine in zip(candidates, cosines, strict=True)
+            ),
+            key=lambda x: -x[0],
+        )
         threshold = self.model.threshold
         events: list[ClusterEvent] = []
         if not scored or scored[0][0] < threshold:
@@ -247,15 +257,29 @@ class StreamClusterer:
         for other_probability, other in scored[1 : self.settings.cluster_merge_checks + 1]:
             if other_probability < threshold or other.id not in self.active or other.id == state.id:
                 continue
-            merged = self._probability(state, other) if state.id in self.active else 0.0
+            merged = self._probability(state, other, self._rival(state, other)) if state.id in self.active else 0.0
             if merged >= threshold:
                 state = self._merge(state, other, merged, events)
         events.extend(self._recheck_weak_members(state))
         return events
 
-    def _probability(self, a: StoryState, b: StoryState) -> float:
-        regime, features = pair_features(a, b, self.stats, self._embed_multilingual if self.multilingual else None)
+    def _probability(self, a: StoryState, b: StoryState, rival: float = 0.0) -> float:
+        embed = self._embed_multilingual if self.multilingual else None
+        regime, features = pair_features(a, b, self.stats, embed, rival)
         return self.model.probability(regime, features)
+
+    def _rival(self, state: StoryState, other: StoryState) -> float:
+        """Best centroid cosine between ``state`` and an active story, within the time window, other than ``other``.
+
+        What ``other`` has to stand out from when the two are compared as wholes
+        (the ``dense_margin`` feature); an article's rivals are the other candidates.
+        """
+        excluded = {state.id, other.id}
+        window = self.settings.cluster_window_days
+        for story_id in self._index.nearest(state.centroid, len(excluded) + 1, state.last, window):
+            if story_id not in excluded and story_id in self.active:
+                return float(np.dot(self.active[story_id].centroid, state.centroid))
+        return 0.0
 
     def _candidates(self, signals: ArticleSignals) -> list[StoryState]:
         window = self.settings.cluster_window_days
@@ -292,7 +316,8 @@ class StreamClusterer:
             if self._join_probability.get(member.id, 1.0) >= self.settings.cluster_firm_join:
                 continue
             rest = StoryState.of(state.id, [m for m in state.members if m.id != member.id])
-            probability = self._probability(StoryState.of("", [member]), rest)
+            single = StoryState.of("", [member])
+            probability = self._probability(single, rest, self._rival(single, state))
             if probability >= self.settings.cluster_undo_below:
                 self._join_probability[member.id] = max(self._join_probability[member.id], probability)
                 continue

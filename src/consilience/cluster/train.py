@@ -96,13 +96,17 @@ def teacher_forced_pairs(
             ]
         if candidates:
             scores = np.stack([c.centroid for c in candidates]) @ s.dense
-            nearest = [candidates[i] for i in np.argsort(-scores)[: settings.cluster_candidates]]
+            order = np.argsort(-scores)[: settings.cluster_candidates]
+            nearest = [candidates[i] for i in order]
+            cosines = [float(scores[i]) for i in order]
             own = stories.get(gold[s.id])
             if own is not None and own not in nearest:
                 nearest.append(own)
-            for candidate in nearest:
+                cosines.append(float(np.dot(own.centroid, s.dense)))
+            for index, candidate in enumerate(nearest):
+                rival = max((c for i, c in enumerate(cosines) if i != index), default=0.0)
                 regime, features = pair_features(
-                    single, candidate, stats, embed if s.multilingual is not None else None
+                    single, candidate, stats, embed if s.multilingual is not None else None, rival
                 )
                 pairs.rows[regime].append(features)
                 pairs.labels[regime].append(int(candidate.id == gold[s.id]))
