@@ -23,7 +23,7 @@ from pathlib import Path
 
 from consilience.cluster.pairs import PairModel
 from consilience.cluster.stream import StoryLedger, StreamClusterer
-from consilience.cluster.train import dataset_signals, redated_signals
+from consilience.cluster.train import dataset_signals, signal_variants
 from consilience.embed import get_embedder
 from consilience.evaluate.datasets import load_labelled
 from consilience.evaluate.metrics import score_clustering
@@ -72,11 +72,7 @@ def main() -> int:
     for path in args.datasets:
         dataset = load_labelled(path)
         signals = dataset_signals(dataset, settings, cache=Path(args.cache))
-        variants = [(dataset.name, signals)]
-        if any(a.published is None for a in dataset.articles):
-            for per_day in args.redate_undated:
-                variants.append((f"{dataset.name}@{per_day}-a-day", redated_signals(dataset, signals, per_day)))
-        for name, variant in variants:
+        for name, variant in signal_variants(dataset, signals, args.redate_undated):
             story_of, speed = replay(variant, model, settings)
             scores = score_clustering(dataset.gold, story_of)
             row = {"file": name, "stories": len(set(story_of.values())), "assign_per_s": round(speed, 1)}

@@ -27,7 +27,7 @@ from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 from sklearn.preprocessing import PolynomialFeatures
 
 from consilience.cluster.pairs import REGIMES
-from consilience.cluster.train import PairSet, dataset_signals, fit_logistic, redated_signals, teacher_forced_pairs
+from consilience.cluster.train import PairSet, dataset_signals, fit_logistic, signal_variants, teacher_forced_pairs
 from consilience.evaluate.datasets import load_labelled
 from consilience.settings import DEFAULT_SETTINGS
 
@@ -76,11 +76,9 @@ def main() -> int:
     for path in args.datasets:
         dataset = load_labelled(path)
         signals = dataset_signals(dataset, DEFAULT_SETTINGS, cache=Path(args.cache))
-        variants = [signals]
-        if any(a.published is None for a in dataset.articles):
-            variants.append(redated_signals(dataset, signals, 300))
+        variants = signal_variants(dataset, signals, [300])
         by_file[dataset.name] = []
-        for variant in variants:
+        for _, variant in variants:
             pairs = teacher_forced_pairs(variant, dataset.gold)
             for regime in REGIMES:
                 pairs.weights[regime] = [w / len(variants) for w in pairs.weights[regime]]
@@ -106,7 +104,7 @@ def main() -> int:
                 if not args.json:
                     row = results[-1]
                     print(
-                        f"{regime:6} {held_out:16} {row['pairs']:7}  {model_name:20} AUC {row['auc']:.4f}  "
+                        f"{regime:11} {held_out:16} {row['pairs']:7}  {model_name:20} AUC {row['auc']:.4f}  "
                         f"AP {row['average_precision']:.4f}  log loss {row['log_loss']:.4f}",
                         flush=True,
                     )

@@ -28,7 +28,7 @@ import numpy as np
 
 from consilience.cluster.pairs import REGIMES, PairModel, StoryState, pair_features
 from consilience.cluster.stream import StreamClusterer
-from consilience.cluster.train import PairSet, dataset_signals, redated_signals, teacher_forced_pairs, train
+from consilience.cluster.train import PairSet, dataset_signals, signal_variants, teacher_forced_pairs, train
 from consilience.embed import get_embedder
 from consilience.evaluate.datasets import load_labelled
 from consilience.settings import DEFAULT_SETTINGS
@@ -73,10 +73,8 @@ def main() -> int:
     for path in args.datasets:
         dataset = load_labelled(path)
         signals = dataset_signals(dataset, DEFAULT_SETTINGS, cache=Path(args.cache))
-        variants = [signals]
-        if any(a.published is None for a in dataset.articles):
-            variants.append(redated_signals(dataset, signals, 300))
-        for variant in variants:
+        variants = signal_variants(dataset, signals, [300])
+        for _, variant in variants:
             forced = teacher_forced_pairs([copy.copy(s) for s in variant], dataset.gold)
             met = PairSet()
             clusterer = RecordingClusterer(dataset.gold, met, shipped)

@@ -71,6 +71,17 @@ def redated_signals(
     return [dataclass_replace(by_id[a.id], time=days_since_epoch(a.published)) for a in ordered]
 
 
+def signal_variants(
+    dataset: LabelledDataset, signals: Sequence[ArticleSignals], stories_per_day: Sequence[int]
+) -> list[tuple[str, list[ArticleSignals]]]:
+    """The file's signals as they are, then, when it has undated stories, one re-dated copy per ``stories_per_day``."""
+    variants = [(dataset.name, list(signals))]
+    if any(a.published is None for a in dataset.articles):
+        for per_day in stories_per_day:
+            variants.append((f"{dataset.name}@{per_day}-a-day", redated_signals(dataset, signals, per_day)))
+    return variants
+
+
 def teacher_forced_pairs(
     signals: Sequence[ArticleSignals], gold: dict[str, str], settings: Settings = DEFAULT_SETTINGS
 ) -> PairSet:
@@ -199,10 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in args.datasets:
         dataset = load_labelled(path)
         signals = dataset_signals(dataset, settings, cache=cache)
-        variants = [(dataset.name, signals)]
-        if any(a.published is None for a in dataset.articles):
-            for per_day in args.redate_undated:
-                variants.append((f"{dataset.name}@{per_day}-a-day", redated_signals(dataset, signals, per_day)))
+        variants = signal_variants(dataset, signals, args.redate_undated)
         for name, variant in variants:
             pairs = teacher_forced_pairs(variant, dataset.gold)
             for regime in REGIMES:  # the variants of one file share its weight
