@@ -308,8 +308,8 @@ def test_a_lone_article_joins_its_nearest_story_at_consolidation_when_fairly_lik
     assert _groups(ledger.stories()) == [{"a", "b", "e"}, {"c", "d"}]
 
 
-def test_dated_pairs_get_models_of_their_own_and_undated_margins_count_among_close_rivals() -> None:
-    """Both sides dated: regime "<kind>-dated", margin = centroid cosine - rival; undated: that times the rival."""
+def test_only_dated_pairs_get_a_rival_margin_and_models_of_their_own() -> None:
+    """Both sides dated: regime "<kind>-dated" and margin = centroid cosine - rival; either undated: margin 0."""
     import numpy as np
 
     from consilience.cluster.pairs import FEATURES, StoryState, pair_features
@@ -330,9 +330,7 @@ def test_dated_pairs_get_models_of_their_own_and_undated_margins_count_among_clo
     assert dated[1][margin] == pytest.approx(np.sqrt(0.5) - 0.5, abs=1e-6)
     undated = pair_features(state("a", None, [1, 0]), state("b", 19000.5, [1, 1]), stats, rival=0.5)
     assert undated[0] == "mono"
-    assert undated[1][margin] == pytest.approx((np.sqrt(0.5) - 0.5) * 0.5, abs=1e-6)
-    alone = pair_features(state("a", None, [1, 0]), state("b", None, [1, 1]), stats, rival=0.0)
-    assert alone[1][margin] == 0.0  # nothing to stand out from
+    assert undated[1][margin] == 0.0
 
 
 def test_each_candidate_is_scored_against_the_best_of_the_other_candidates(monkeypatch: pytest.MonkeyPatch) -> None:

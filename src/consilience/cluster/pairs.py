@@ -6,8 +6,7 @@ and the same model. The model is a logistic regression per *regime*:
 ``short`` when one side is headline-like (a few words, where every similarity
 reads differently), ``long`` when both are full articles, ``mono`` for the
 rest (excerpts), each split by whether both sides are dated (``mono-dated``
-...: time features mean something only then, and the rival margin reads
-differently), and
+...: time features and the rival margin mean something only then), and
 ``cross`` when either side holds a language other than English, compared with
 the multilingual embedder. Its weights live in
 ``resources/pair_model.json`` and are fitted by :mod:`consilience.cluster.train`
@@ -42,8 +41,7 @@ FEATURES = (
     "length",  # log(1 + words) of the shorter side's longest member: cosines of headlines read differently
     "same_outlet",
     "size",  # log(1 + articles on the larger side)
-    # centroid cosine minus the best cosine of a rival story: how clearly this one stands out (undated: times the
-    # rival's cosine, so that it counts only among close rivals; see pair_features)
+    # dated pairs: centroid cosine minus the best cosine of a rival story, how clearly this one stands out (0 undated)
     "dense_margin",
 )
 REGIMES = ("mono", "short", "long", "cross", "mono-dated", "short-dated", "long-dated")  # "-dated": both sides dated
@@ -205,11 +203,8 @@ def pair_features(
     the same weeks, and a story that stands far above them is the article's
     own far more often than not (``dense_margin``). Undated, the rivals come
     from any time, and the other event of a topic stands out just as well as
-    the article's own (two earthquakes on one island, years apart, with
-    nothing else near), so an undated pair's margin is scaled by the rival's
-    cosine: standing out counts where the neighbourhood is crowded (many
-    stories of one running topic), and little where there is nothing to stand
-    out from. Undated pairs also have regimes of their own.
+    the article's own (two earthquakes on one island, years apart), so undated
+    pairs get a margin of 0 and regimes of their own.
     """
     cross = bool(a.regime_languages() | b.regime_languages()) and embed_multilingual is not None
     if cross:
@@ -226,7 +221,6 @@ def pair_features(
     small, large = (a, b) if a.size <= b.size else (b, a)
     gap = _time_gap(a, b)
     shared_numbers = len(small.numbers.keys() & large.numbers.keys())
-    margin = float(np.dot(a.centroid, b.centroid)) - rival
     features = np.array(
         [
             dense_centroid,
@@ -241,7 +235,7 @@ def pair_features(
             math.log1p(min(a.words, b.words)),
             1.0 if a.outlets.keys() & b.outlets.keys() else 0.0,
             math.log1p(large.size),
-            margin if gap is not None else margin * max(rival, 0.0),
+            float(np.dot(a.centroid, b.centroid)) - rival if gap is not None else 0.0,
         ],
         dtype=np.float64,
     )

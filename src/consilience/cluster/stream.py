@@ -274,6 +274,8 @@ class StreamClusterer:
         What ``other`` has to stand out from when the two are compared as wholes
         (the ``dense_margin`` feature); an article's rivals are the other candidates.
         """
+        if state.last is None or other.last is None:
+            return 0.0  # an undated pair has no margin (pair_features): skip the search
         excluded = {state.id, other.id}
         window = self.settings.cluster_window_days
         for story_id in self._index.nearest(state.centroid, len(excluded) + 1, state.last, window):
