@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -246,6 +246,12 @@ def pair_features(
     if gap is not None:
         regime += "-dated"
     return regime, features
+
+
+def rivals(cosines: Sequence[float]) -> list[float]:
+    """For each candidate's cosine, the best cosine among the other candidates (0.0 when there is none)."""
+    best, runner_up = [*sorted(cosines, reverse=True), 0.0, 0.0][:2]
+    return [runner_up if cosine == best else best for cosine in cosines]
 
 
 class PairModel:

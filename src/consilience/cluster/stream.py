@@ -33,7 +33,7 @@ from ..embed import Embedder, get_embedder, get_multilingual_embedder
 from ..model import Article, Story
 from ..settings import DEFAULT_SETTINGS, Settings
 from .neardup import NearDuplicateIndex
-from .pairs import PairModel, StoryState, pair_features
+from .pairs import PairModel, StoryState, pair_features, rivals
 from .signals import ArticleSignals, SignalExtractor, TermStats
 
 EventKind = Literal["new", "join", "republished", "merge", "move", "retire", "reopen"]
@@ -226,14 +226,9 @@ class StreamClusterer:
     def _place(self, signals: ArticleSignals) -> list[ClusterEvent]:
         single = StoryState.of("", [signals])
         candidates = self._candidates(signals)
-        cosines = [float(np.dot(c.centroid, signals.dense)) for c in candidates]
-        best, runner_up = [*sorted(cosines, reverse=True), 0.0, 0.0][:2]
-        # each candidate's rival is the best of the others: the runner-up for the best one
+        rival = rivals([float(np.dot(c.centroid, signals.dense)) for c in candidates])
         scored = sorted(
-            (
-                (self._probability(single, c, runner_up if cosine == best else best), c)
-                for c, cosine in zip(candidates, cosines, strict=True)
-            ),
+            ((self._probability(single, c, r), c) for c, r in zip(candidates, rival, strict=True)),
             key=lambda x: -x[0],
         )
         threshold = self.model.threshold

@@ -27,7 +27,7 @@ import numpy as np
 from ..embed import get_embedder, get_multilingual_embedder
 from ..evaluate.datasets import LabelledDataset, load_labelled, redate_undated
 from ..settings import DEFAULT_SETTINGS, Settings
-from .pairs import FEATURES, REGIMES, PairModel, StoryState, pair_features
+from .pairs import FEATURES, REGIMES, PairModel, StoryState, pair_features, rivals
 from .signals import ArticleSignals, SignalExtractor, TermStats, days_since_epoch
 from .stream import publication_order
 
@@ -114,8 +114,7 @@ def teacher_forced_pairs(
             if own is not None and own not in nearest:
                 nearest.append(own)
                 cosines.append(float(np.dot(own.centroid, s.dense)))
-            for index, candidate in enumerate(nearest):
-                rival = max((c for i, c in enumerate(cosines) if i != index), default=0.0)
+            for candidate, rival in zip(nearest, rivals(cosines), strict=True):
                 regime, features = pair_features(
                     single, candidate, stats, embed if s.multilingual is not None else None, rival
                 )
