@@ -365,3 +365,51 @@ def test_each_candidate_is_scored_against_the_best_of_the_other_candidates(monke
     assert seen["near"] == pytest.approx(cosine["second"], abs=1e-6)
     assert seen["second"] == pytest.approx(cosine["near"], abs=1e-6)
     assert seen["far"] == pytest.approx(cosine["near"], abs=1e-6)
+
+
+def test_one_outlet_can_report_one_event_twice(seed_paths: list[Path]) -> None:
+    """The two seed reports of Wang Yi in the Kremlin, given one outlet, make one story.
+
+    BASIL, the development file with full articles and outlets, has one article
+    per outlet per event; a model that read the outlet there kept an outlet's
+    follow-up away from its first report (it scored this pair 0.37).
+    """
+    from consilience.cluster.pairs import FEATURES, StoryState, pair_features
+
+    articles = [
+        replace(
+            _article(path.name, path.read_text(encoding="utf-8")),
+            outlet="Xinhua",
+            published=dt.datetime(2023, 2, 22, 12 + hour, tzinfo=dt.UTC),
+        )
+        for hour, path in enumerate(seed_paths[:2])
+    ]
+    assert _groups(cluster_articles(articles)) == [{path.name for path in seed_paths[:2]}]
+
+    clusterer = StreamClusterer(multilingual=None)
+    signals = clusterer.extractor.extract(articles)
+    for member in signals:
+        member.lexical = clusterer.stats.lexical_vector(member.terms)
+    regime, features = pair_features(StoryState.of("a", signals[:1]), StoryState.of("b", signals[1:]), clusterer.stats)
+    assert regime == "long-dated"
+    assert features[FEATURES.index("same_outlet")] == 0.0  # read between headlines only
+
+
+def test_a_clusterer_fed_part_of_a_stream_consolidates_where_the_whole_stream_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Spark partition's clusterer sees articles 3, 9, 12 and 25 of a stream: passes after 10 and 20 articles."""
+    clusterer = StreamClusterer(replace(DEFAULT_SETTINGS, cluster_consolidate_every=10), multilingual=None)
+    passes: list[int] = []
+    monkeypatch.setattr(clusterer, "consolidate", lambda: passes.append(clusterer.position) or [])
+    articles = [_article(f"a{n}", f"Report number {n} on a quiet day in the town of Example.") for n in range(4)]
+    for signals, position in zip(clusterer.extractor.extract(articles), (3, 9, 12, 25), strict=True):
+        clusterer.add_signals(signals, None, position)
+    assert passes == [12, 25]
+
+    alone = StreamClusterer(replace(DEFAULT_SETTINGS, cluster_consolidate_every=2), multilingual=None)
+    counted: list[int] = []
+    monkeypatch.setattr(alone, "consolidate", lambda: counted.append(alone.position) or [])
+    for signals in alone.extractor.extract(articles):
+        alone.add_signals(signals)
+    assert counted == [2, 4]  # without positions, every second article of its own stream

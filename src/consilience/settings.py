@@ -67,7 +67,7 @@ class Settings:
     topic_count_majority: float = 2 / 3
     brief_lines: int = 10
     # spark (consilience spark run): candidate pairs come from shared blocking keys within a time bucket
-    spark_name_keys: int = 8  # rarest names of an article used as blocking keys
+    spark_name_keys: int = 16  # rarest names of an article used as blocking keys
     spark_dense_bands: int = 16  # random-hyperplane bands of the dense vector...
     spark_dense_bits: int = 8  # ...of this many bits each (two leads with cosine 0.7 share a band 80% of the time)
     spark_min_shared_keys: int = 2  # one shared key is chance (a common band, one name); copies need one MinHash band

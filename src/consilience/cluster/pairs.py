@@ -39,6 +39,8 @@ FEATURES = (
     "time_gap",  # log(1 + days between the two sides' publication spans), 0 when either is undated
     "same_days",  # 1 when both are dated and their spans are less than two days apart
     "length",  # log(1 + words) of the shorter side's longest member: cosines of headlines read differently
+    # an outlet in common, between headlines only: the development files with full articles (BASIL) hold one
+    # article per outlet per event by construction, which is not how outlets cover news
     "same_outlet",
     "size",  # log(1 + articles on the larger side)
     # dated pairs: centroid cosine minus the best cosine of a rival story, how clearly this one stands out (0 undated)
@@ -220,6 +222,7 @@ def pair_features(
     dense_max = float((vectors_a @ vectors_b.T).max())
     small, large = (a, b) if a.size <= b.size else (b, a)
     gap = _time_gap(a, b)
+    words = min(a.words, b.words)
     shared_numbers = len(small.numbers.keys() & large.numbers.keys())
     features = np.array(
         [
@@ -232,8 +235,8 @@ def pair_features(
             min(shared_numbers, 5) / 5.0,
             math.log1p(gap) if gap is not None else 0.0,
             1.0 if gap is not None and gap < 2.0 else 0.0,
-            math.log1p(min(a.words, b.words)),
-            1.0 if a.outlets.keys() & b.outlets.keys() else 0.0,
+            math.log1p(words),
+            1.0 if words < SHORT_WORDS and a.outlets.keys() & b.outlets.keys() else 0.0,
             math.log1p(large.size),
             float(np.dot(a.centroid, b.centroid)) - rival if gap is not None else 0.0,
         ],
@@ -241,7 +244,6 @@ def pair_features(
     )
     if cross:
         return "cross", features
-    words = min(a.words, b.words)
     regime = "short" if words < SHORT_WORDS else "long" if words >= LONG_WORDS else "mono"
     if gap is not None:
         regime += "-dated"

@@ -171,9 +171,18 @@ class StreamClusterer:
             for article, signals in zip(chunk, self.extractor.extract(chunk), strict=True):
                 yield self.add_signals(signals, article.duplicate_of)
 
-    def add_signals(self, signals: ArticleSignals, duplicate_of: str | None = None) -> list[ClusterEvent]:
-        """File one article given its signals."""
-        self.position += 1
+    def add_signals(
+        self, signals: ArticleSignals, duplicate_of: str | None = None, position: int | None = None
+    ) -> list[ClusterEvent]:
+        """File one article given its signals.
+
+        ``position`` (from 1) is the article's place in a larger stream this
+        clusterer sees part of (a Spark partition): consolidation passes then
+        fall where they would in the whole stream, after every
+        ``cluster_consolidate_every`` articles of it.
+        """
+        previous = self.position
+        self.position = previous + 1 if position is None else max(position, previous + 1)
         if signals.time is not None:
             self.clock = signals.time if self.clock is None else max(self.clock, signals.time)
         self.stats.add(list(signals.terms.keys() | signals.names))
@@ -188,7 +197,8 @@ class StreamClusterer:
             events.append(ClusterEvent("republished", state.id, signals.id, original, 1.0))
         else:
             events.extend(self._place(signals))
-        if self.position % self.settings.cluster_consolidate_every == 0:
+        every = self.settings.cluster_consolidate_every
+        if self.position // every > previous // every:
             events.extend(self.consolidate())
         events.extend(self._retire_idle())
         return events

@@ -21,7 +21,8 @@ computed twice, and a failed run shows how far it got):
 7. **stories**: whole components per partition, fed in publication order to
    the local :class:`~consilience.cluster.StreamClusterer`, which makes the
    join, merge and republished decisions as it does on one machine, with the
-   IDF the whole stream would have at each article (its rank in the stream).
+   IDF the whole stream would have at each article (its rank in the stream)
+   and consolidation passes where the whole stream has them.
    A component larger than ``spark_segment_articles`` is cut into segments of
    the stream, clustered on several workers; each segment first re-reads the
    previous one's last ``spark_segment_lead_in`` articles, and its stories are

@@ -436,7 +436,9 @@ def cluster_partition(
     publication order, decides joins, merges and re-checks as it would on one
     machine. Its IDF is the one the whole stream would have at each article
     (:class:`PartialStreamStats`, from each row's ``position`` in the stream of
-    ``total`` articles). Story ids are named after each story's first article.
+    ``total`` articles), and so are its consolidation passes (each row's
+    ``position`` goes to :meth:`StreamClusterer.add_signals`). Story ids are
+    named after each story's first article.
 
     Whole components share one clusterer. Each segment of a large component
     (``segment`` >= 0, see :func:`segment_rows`) has a clusterer of its own,
@@ -488,7 +490,7 @@ def cluster_partition(
                 position = int(row["position"])
                 lane.stats.position = position
                 duplicate_of = row["duplicate_of"] if isinstance(row["duplicate_of"], str) else None
-                events = lane.clusterer.add_signals(signals_of(row), duplicate_of)
+                events = lane.clusterer.add_signals(signals_of(row), duplicate_of, position + 1)
                 lane.order.append(article_id)
                 lane.position[article_id] = position
                 if bool(row["lead_in"]):
