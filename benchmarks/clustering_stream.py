@@ -1,8 +1,8 @@
 """Clustering speed and memory over a long synthetic stream built from ../shared/datasets.
 
 The stream replicates every dataset article (new ids, publication dates shifted
-forward by 30 days per copy: each copy is a new month of events, further apart
-than the clusterer's window, so old stories retire) until it holds
+forward by 90 days per copy: each copy is a new season of events, further apart
+than the clusterer's window and reopen horizon, so old stories retire for good) until it holds
 ``--articles`` articles.
 It prints a table of resident memory and throughput every ``--every``
 articles: memory must stay flat once the active window is full.
@@ -33,9 +33,10 @@ from consilience.cluster import StreamClusterer
 from consilience.embed import HashingEmbedder, get_embedder
 from consilience.evaluate import load_labelled
 
-# each copy of the datasets is a new month of news: further apart than the clusterer's window, so copies make new
-# stories and old ones retire (copies a few days apart would be republications of one another, joining old stories)
-COPY_SHIFT_DAYS = 30
+# each copy of the datasets is a new season of news: further apart than the clusterer's window and reopen horizon
+# (cluster_reopen_days), so copies make new stories and old ones retire (closer copies would be republications of one
+# another, joining or reopening old stories)
+COPY_SHIFT_DAYS = 90
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 

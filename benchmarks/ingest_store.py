@@ -5,8 +5,8 @@
 
 The first form is the default pipeline (clean, language, MiniLM signals,
 clustering, SQLite) on a real file, from raw records to stored-and-assigned
-articles. The second replays the datasets as a stream (copies 30 days apart,
-so each copy is a new month of events, as in clustering_stream.py) through
+articles. The second replays the datasets as a stream (copies 90 days apart,
+so each copy is a new season of events, as in clustering_stream.py) through
 the same ingestor in batches, printing resident memory and the store's size
 every ``--every`` articles: memory must stay flat while the store grows.
 """
@@ -32,7 +32,7 @@ from consilience.model import Article
 from consilience.store import open_store
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-COPY_SHIFT_DAYS = 30
+COPY_SHIFT_DAYS = 90
 
 
 def rss_mb() -> float:

@@ -115,6 +115,30 @@ def test_retired_stories_are_reopened_by_a_later_report() -> None:
     assert story["q1"] == story["q2"] != story["h1"] == story["h2"]
 
 
+def test_a_follow_up_weeks_later_reopens_its_story_and_a_late_one_does_not(seed_paths: list[Path]) -> None:
+    """A story idle for longer than the window is retired; a matching report within the reopen horizon reopens it."""
+    settings = replace(DEFAULT_SETTINGS, cluster_window_days=14.0, cluster_reopen_days=60.0)
+    start = dt.datetime(2023, 2, 22, 12, tzinfo=dt.UTC)
+    first, second = (_article(path.name, path.read_text(encoding="utf-8")) for path in seed_paths[:2])
+    filler = [
+        _article(f"quake-{day}", QUAKE.replace("Sunday", f"day {day}"), published=start + dt.timedelta(days=day))
+        for day in (20, 21)
+    ]
+    for days, reopened in ((40, True), (90, False)):
+        clusterer = StreamClusterer(settings, multilingual=None)
+        ledger = StoryLedger()
+        kinds: list[str] = []
+        late = replace(second, published=start + dt.timedelta(days=days))
+        for article in (replace(first, published=start), *filler, late):
+            events = clusterer.add(article)
+            ledger.apply(events)
+            kinds += [e.kind for e in events]
+        assert "retire" in kinds  # the quake reports, 20 days on, retire the first story
+        story = {a: ledger.resolve(s) for a, s in ledger.story_of.items()}
+        assert (story[first.id] == story[late.id]) is reopened, days
+        assert ("reopen" in kinds) is reopened
+
+
 def test_metrics_agree_with_the_reference_scorer() -> None:
     scorer_path = SHARED / "tools" / "score_clusters.py"
     if not scorer_path.exists():

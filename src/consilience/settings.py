@@ -44,6 +44,9 @@ class Settings:
     # model's 0.5): a straggler the stream left alone is rarely an event of its own (dev replay, docs/benchmarks.md)
     cluster_lone_merge: float = 0.25
     cluster_window_days: float = 14.0  # dated articles only meet stories active within this many days
+    # a retired story can be reopened by an article up to this many days from its span: a follow-up (charges, a
+    # trial, a repair) comes weeks later; the pair model weighs the gap (dev replay, docs/benchmarks.md)
+    cluster_reopen_days: float = 60.0
     cluster_max_active: int = 5000  # beyond this many active stories, the idlest are retired
     cluster_archive_limit: int = 2000  # retired stories the in-memory archive keeps
     near_duplicate_jaccard: float = 0.8  # MinHash Jaccard of word 5-grams for a republished copy

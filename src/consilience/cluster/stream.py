@@ -146,7 +146,9 @@ class StreamClusterer:
         self.archive: StoryArchive = (
             archive
             if archive is not None
-            else MemoryArchive(settings.cluster_archive_limit, settings.cluster_window_days)
+            else MemoryArchive(
+                settings.cluster_archive_limit, max(settings.cluster_window_days, settings.cluster_reopen_days)
+            )
         )
         self.stats = TermStats()
         self.near_duplicates = NearDuplicateIndex(settings.near_duplicate_jaccard)
@@ -292,14 +294,20 @@ class StreamClusterer:
         window = self.settings.cluster_window_days
         ids = self._index.nearest(signals.dense, self.settings.cluster_candidates, signals.time, window)
         found = [self.active[i] for i in ids]
-        found += self.archive.candidates(signals, self.settings.cluster_archive_candidates)
+        archived = self.archive.candidates(signals, self.settings.cluster_archive_candidates)
+        reopen = max(window, self.settings.cluster_reopen_days)
         if signals.time is not None:
             found = [
                 s
                 for s in found
                 if s.last is None or s.first is None or s.first - window <= signals.time <= s.last + window
             ]
-        return found
+            archived = [
+                s
+                for s in archived
+                if s.last is None or s.first is None or s.first - reopen <= signals.time <= s.last + reopen
+            ]
+        return found + archived
 
     def _merge(self, a: StoryState, b: StoryState, probability: float, events: list[ClusterEvent]) -> StoryState:
         keep, gone = (a, b) if a.size >= b.size else (b, a)
