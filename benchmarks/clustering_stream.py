@@ -2,8 +2,8 @@
 
 The stream replicates every dataset article (new ids, publication dates shifted
 forward by 90 days per copy: each copy is a new season of events, further apart
-than the clusterer's window and reopen horizon, so old stories retire for good) until it holds
-``--articles`` articles.
+than the clusterer's window and reopen horizon, so old stories retire for good)
+until it holds ``--articles`` articles.
 It prints a table of resident memory and throughput every ``--every``
 articles: memory must stay flat once the active window is full.
 

@@ -395,8 +395,8 @@ def test_one_outlet_can_report_one_event_twice(seed_paths: list[Path]) -> None:
     """The two seed reports of Wang Yi in the Kremlin, given one outlet, make one story.
 
     BASIL, the development file with full articles and outlets, has one article
-    per outlet per event; a model that read the outlet there kept an outlet's
-    follow-up away from its first report (it scored this pair 0.37).
+    per outlet per event; the model that read the outlet there scored this
+    pair 0.37 as a pair, below the join threshold.
     """
     from consilience.cluster.pairs import FEATURES, StoryState, pair_features
 

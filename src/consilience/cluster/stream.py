@@ -144,11 +144,7 @@ class StreamClusterer:
         self.multilingual = get_multilingual_embedder() if multilingual == "auto" else multilingual
         self.model = model or PairModel.for_embedder(self.extractor.embedder.name)
         self.archive: StoryArchive = (
-            archive
-            if archive is not None
-            else MemoryArchive(
-                settings.cluster_archive_limit, max(settings.cluster_window_days, settings.cluster_reopen_days)
-            )
+            archive if archive is not None else MemoryArchive(settings.cluster_archive_limit, _reopen_days(settings))
         )
         self.stats = TermStats()
         self.near_duplicates = NearDuplicateIndex(settings.near_duplicate_jaccard)
@@ -295,19 +291,11 @@ class StreamClusterer:
         ids = self._index.nearest(signals.dense, self.settings.cluster_candidates, signals.time, window)
         found = [self.active[i] for i in ids]
         archived = self.archive.candidates(signals, self.settings.cluster_archive_candidates)
-        reopen = max(window, self.settings.cluster_reopen_days)
-        if signals.time is not None:
-            found = [
-                s
-                for s in found
-                if s.last is None or s.first is None or s.first - window <= signals.time <= s.last + window
-            ]
-            archived = [
-                s
-                for s in archived
-                if s.last is None or s.first is None or s.first - reopen <= signals.time <= s.last + reopen
-            ]
-        return found + archived
+        if signals.time is None:
+            return found + archived
+        return near_in_time(found, signals.time, window) + near_in_time(
+            archived, signals.time, _reopen_days(self.settings)
+        )
 
     def _merge(self, a: StoryState, b: StoryState, probability: float, events: list[ClusterEvent]) -> StoryState:
         keep, gone = (a, b) if a.size >= b.size else (b, a)
@@ -426,6 +414,16 @@ class StreamClusterer:
         vectors = self.multilingual.encode([m.lead for m in members])
         for member, vector in zip(members, vectors, strict=True):
             member.multilingual = vector
+
+
+def _reopen_days(settings: Settings) -> float:
+    """How far from its span a retired story still takes candidates (never less than the active window)."""
+    return max(settings.cluster_window_days, settings.cluster_reopen_days)
+
+
+def near_in_time(states: list[StoryState], time: float, days: float) -> list[StoryState]:
+    """The stories whose span, widened by ``days`` on each side, holds ``time`` (undated stories too)."""
+    return [s for s in states if s.last is None or s.first is None or s.first - days <= time <= s.last + days]
 
 
 def _far_apart(a: StoryState, b: StoryState, window: float) -> bool:

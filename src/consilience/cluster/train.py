@@ -29,7 +29,7 @@ from ..evaluate.datasets import LabelledDataset, load_labelled, redate_undated
 from ..settings import DEFAULT_SETTINGS, Settings
 from .pairs import FEATURES, REGIMES, PairModel, StoryState, pair_features, rivals
 from .signals import ArticleSignals, SignalExtractor, TermStats, days_since_epoch
-from .stream import publication_order
+from .stream import near_in_time, publication_order
 
 
 @dataclass
@@ -100,11 +100,7 @@ def teacher_forced_pairs(
         single = StoryState.of("", [s])
         candidates = list(stories.values())
         if s.time is not None:
-            candidates = [
-                c
-                for c in candidates
-                if c.first is None or c.last is None or c.first - window <= s.time <= c.last + window
-            ]
+            candidates = near_in_time(candidates, s.time, window)
         if candidates:
             scores = np.stack([c.centroid for c in candidates]) @ s.dense
             order = np.argsort(-scores)[: settings.cluster_candidates]
