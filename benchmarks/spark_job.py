@@ -65,7 +65,7 @@ def agreement(files: list[Path], master: str, embedder: str) -> int:
     # pairwise F1 weighs a story by its pairs, so one look-alike blob cut differently moves it a lot; BCubed
     # weighs every article alike
     for column in ("file", "articles", "pairwise F1 spark vs local", "BCubed F1 spark vs local", "BCubed F1 local",
-                   "BCubed F1 spark", "local s", "spark s"):  # fmt: skip
+                   "BCubed F1 spark", "candidates", "links", "largest component", "local s", "spark s"):  # fmt: skip
         table.add_column(column, justify="right")
     for path in files:
         data = load_labelled(path)
@@ -79,6 +79,7 @@ def agreement(files: list[Path], master: str, embedder: str) -> int:
             run_job(spark, JobConfig(inputs=[str(path)], output=output, facts="none", settings=settings))
             spark_seconds = time.perf_counter() - started
             rows = pq.read_table(Path(output) / "assignments").to_pylist()
+            summary = json.loads((Path(output) / "summary.json").read_text())
         distributed = {row["article_id"]: row["story_id"] for row in rows}
         together = score_clustering(local, distributed)
         gold = {a: data.gold[a] for a in local}
@@ -89,6 +90,9 @@ def agreement(files: list[Path], master: str, embedder: str) -> int:
             f"{together.bcubed_f1:.3f}",
             f"{score_clustering(gold, local).bcubed_f1:.3f}",
             f"{score_clustering(gold, distributed).bcubed_f1:.3f}",
+            f"{summary['candidate_pairs']:,}",
+            f"{summary['links']:,}",
+            f"{summary['largest_component']:,}",
             f"{local_seconds:.0f}",
             f"{spark_seconds:.0f}",
         )
