@@ -146,11 +146,12 @@ def fit_logistic(
     return weights, bias
 
 
-def train(pair_sets: Sequence[PairSet], thresholds: dict[str, float] | None = None) -> PairModel:
+def train(pair_sets: Sequence[PairSet], thresholds: dict[str, float] | None = None, l2: float = 1e-3) -> PairModel:
     """One logistic regression per regime over the pooled pairs (each set weighted equally).
 
     ``thresholds`` moves a regime's decision point: its bias is shifted so that
     the chosen probability reads as 0.5, the clusterer's one join threshold.
+    ``l2`` is the penalty on the standardised weights (:func:`fit_logistic`).
     """
     weights: dict[str, list[float]] = {}
     bias: dict[str, float] = {}
@@ -162,7 +163,7 @@ def train(pair_sets: Sequence[PairSet], thresholds: dict[str, float] | None = No
         x = np.stack(rows)
         y = np.array([label for ps in pair_sets for label in ps.labels[regime]], dtype=np.float64)
         w = np.array([weight for ps in pair_sets for weight in ps.weights[regime]], dtype=np.float64)
-        coefficients, intercept = fit_logistic(x, y, w)
+        coefficients, intercept = fit_logistic(x, y, w, l2)
         threshold = (thresholds or {}).get(regime, 0.5)
         weights[regime], bias[regime] = coefficients.tolist(), intercept - math.log(threshold / (1 - threshold))
     return PairModel(weights, bias)

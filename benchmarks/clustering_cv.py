@@ -1,0 +1,117 @@
+"""Stories the pair model never saw: the stream clusterer on held-out stories, against the shipped in-sample model.
+
+    python benchmarks/clustering_cv.py ../shared/datasets/{ecbplus-dev,basil-dev,meantime-xling,uci-headlines,allsides-dev}.jsonl \
+        --cache /tmp/cache2 [--folds 2] [--l2 0.001 0.01] [--redate-undated 30 300] [--json]
+
+The shipped pair model is fitted on every story of the development files and
+its thresholds were chosen by replaying those same files, so the replay
+(``benchmarks/clustering_replay.py``) measures it in sample. Here the gold
+stories of each file are split into ``--folds`` folds by a hash of the story
+id. For each fold, the model is fitted as ``python -m consilience.cluster.train``
+fits the shipped one (the same files, each with its copy whose undated stories
+are dated 300 a day, the shipped regime thresholds) on the other folds'
+stories only, and the stream clusterer replays the fold's own stories with it;
+next to it, the shipped model replays the same articles. Prints BCubed F1 per
+file (and per re-dated copy with ``--redate-undated``), averaged over the
+folds: the gap between the two columns is how much of the shipped number
+comes from having seen the stories. ``--l2`` fits one model per value of the
+L2 penalty (the shipped one uses 0.001).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import zlib
+from pathlib import Path
+
+from clustering_replay import replay
+
+from consilience.cluster.pairs import REGIMES, PairModel
+from consilience.cluster.train import PairSet, dataset_signals, signal_variants, teacher_forced_pairs, train
+from consilience.embed import get_embedder
+from consilience.evaluate.datasets import LabelledDataset, load_labelled
+from consilience.evaluate.metrics import score_clustering
+from consilience.settings import DEFAULT_SETTINGS
+
+# the shipped model's regime thresholds (docs/clustering.md, the training command)
+SHIPPED_THRESHOLDS = {"long": 0.3, "mono": 0.35, "short": 0.55, "long-dated": 0.5, "mono-dated": 0.6,
+                      "short-dated": 0.7}  # fmt: skip
+TRAIN_REDATE = [300]  # the shipped model's --redate-undated
+
+
+def fold_of(story: str, folds: int) -> int:
+    """The fold a gold story falls in (a hash of its id, stable across runs)."""
+    return zlib.crc32(story.encode("utf-8")) % folds
+
+
+def subset(dataset: LabelledDataset, keep: set[str]) -> LabelledDataset:
+    """The articles of ``dataset`` whose gold story is in ``keep``, in file order."""
+    articles = [a for a in dataset.articles if dataset.gold[a.id] in keep]
+    return LabelledDataset(dataset.name, articles, {a.id: dataset.gold[a.id] for a in articles})
+
+
+def fit(train_sets: list[tuple[LabelledDataset, list]], l2: float) -> PairModel:
+    """The pair model fitted as the shipped one is, on these (dataset, signals) pairs."""
+    sets: list[PairSet] = []
+    for dataset, signals in train_sets:
+        variants = signal_variants(dataset, signals, TRAIN_REDATE)
+        for _, variant in variants:
+            pairs = teacher_forced_pairs(variant, dataset.gold)
+            for regime in REGIMES:
+                pairs.weights[regime] = [w / len(variants) for w in pairs.weights[regime]]
+            sets.append(pairs)
+    return train(sets, SHIPPED_THRESHOLDS, l2)
+
+
+def main() -> int:
+    """Command line; see the module docstring."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("datasets", nargs="+")
+    parser.add_argument("--cache", required=True, help="folder of cached signals (filled on first use)")
+    parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--l2", type=float, nargs="+", default=[1e-3])
+    parser.add_argument("--redate-undated", type=int, nargs="+", default=[], metavar="N")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    settings = DEFAULT_SETTINGS
+    shipped = PairModel.for_embedder(get_embedder(settings.cluster_embedder).name)
+    files = []
+    for path in args.datasets:
+        dataset = load_labelled(path)
+        signals = dataset_signals(dataset, settings, cache=Path(args.cache))
+        files.append((dataset, signals))
+    columns = ["shipped (in sample)", *(f"held out, l2 {l2:g}" for l2 in args.l2)]
+    scores: dict[str, dict[str, list[float]]] = {}
+    for fold in range(args.folds):
+        held: list[tuple[LabelledDataset, list]] = []
+        rest: list[tuple[LabelledDataset, list]] = []
+        for dataset, signals in files:
+            stories = set(dataset.gold.values())
+            inside = {s for s in stories if fold_of(s, args.folds) == fold}
+            for keep, into in ((inside, held), (stories - inside, rest)):
+                part = subset(dataset, keep)
+                ids = {a.id for a in part.articles}
+                into.append((part, [s for s in signals if s.id in ids]))
+        models = [shipped, *(fit(rest, l2) for l2 in args.l2)]
+        for dataset, signals in held:
+            for name, variant in signal_variants(dataset, signals, args.redate_undated):
+                row = scores.setdefault(name, {c: [] for c in columns})
+                for column, model in zip(columns, models, strict=True):
+                    story_of, _ = replay(variant, model, settings)
+                    row[column].append(score_clustering(dataset.gold, story_of).bcubed_f1)
+        print(f"fold {fold + 1} of {args.folds} done", flush=True)
+    table = {name: {c: round(sum(v) / len(v), 4) for c, v in row.items()} for name, row in scores.items()}
+    if args.json:
+        print(json.dumps(table, indent=2))
+        return 0
+    print(f"{'file':32} " + "  ".join(f"{c:>22}" for c in columns))
+    for name, row in table.items():
+        print(f"{name:32} " + "  ".join(f"{row[c]:>22.3f}" for c in columns))
+    means = {c: sum(row[c] for row in table.values()) / len(table) for c in columns}
+    print(f"{'mean':32} " + "  ".join(f"{means[c]:>22.3f}" for c in columns))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
