@@ -9,6 +9,7 @@ import random
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from consilience.clean import clean_article
@@ -168,6 +169,35 @@ def test_translations_join_their_english_story() -> None:
     assert len({a.language for a in articles}) == 4
     predicted = {a: s.id for s in cluster_articles(articles) for a in s.articles}
     assert score_clustering({a.id: dataset.gold[a.id] for a in articles}, predicted).bcubed_f1 >= 0.9
+
+
+def test_articles_not_in_english_get_their_multilingual_vector_with_their_signals() -> None:
+    """One batch per extraction, foreign leads only: English articles get one when a pair first crosses languages."""
+    from consilience.cluster import SignalExtractor
+    from consilience.embed import HashingEmbedder
+
+    class CountingEmbedder(HashingEmbedder):
+        def __init__(self) -> None:
+            super().__init__(16)
+            self.calls: list[list[str]] = []
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            self.calls.append(list(texts))
+            return super().encode(texts)
+
+    multilingual = CountingEmbedder()
+    extractor = SignalExtractor(HashingEmbedder(32), multilingual=multilingual)
+    signals = extractor.extract([
+        _article("en", QUAKE, language="en"),
+        _article("es", "Un terremoto de magnitud 5,6 sacudió la isla de Qeshm, en el golfo Pérsico.", language="es"),
+        _article("it", "Un terremoto di magnitudo 5,6 ha colpito l'isola di Qeshm nel Golfo Persico.", language="it"),
+    ])  # fmt: skip
+    assert [s.multilingual is not None for s in signals] == [False, True, True]
+    assert len(multilingual.calls) == 1 and len(multilingual.calls[0]) == 2
+    assert (
+        SignalExtractor(HashingEmbedder(32)).extract([_article("es2", "Otro texto en español.")])[0].multilingual
+        is None
+    )
 
 
 def test_stories_cli_prints_input_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

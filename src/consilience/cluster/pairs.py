@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..embed import Vectors
-from .signals import ArticleSignals, TermStats
+from .signals import NEUTRAL_LANGUAGES, ArticleSignals, TermStats
 
 FEATURES = (
     "dense_centroid",  # cosine of the two centroids
@@ -49,7 +49,6 @@ FEATURES = (
 REGIMES = ("mono", "short", "long", "cross", "mono-dated", "short-dated", "long-dated")  # "-dated": both sides dated
 SHORT_WORDS = 25  # a side whose longest article has fewer words is headline-like
 LONG_WORDS = 150  # both sides' longest articles at least this long: full articles, not excerpts
-NEUTRAL_LANGUAGES = frozenset({"en", "und"})
 MAX_MEMBER_VECTORS = 16  # member-to-member maxima look at the most recent members only
 MAX_KEPT_MEMBERS = 32  # members a story holds in memory (at least cluster_recheck_max_size, for re-checks)
 

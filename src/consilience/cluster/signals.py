@@ -27,6 +27,7 @@ from ..embed import Embedder, Vectors
 from ..model import Article
 from .neardup import minhash_values
 
+NEUTRAL_LANGUAGES = frozenset({"en", "und"})  # languages the monolingual (English) vectors read
 TERM_BUCKETS = 1 << 20  # hashed vocabulary: the DF table stays 4 MB however long the stream
 LEXICAL_DIMENSION = 2048  # TF-IDF folded to a fixed-size vector, for member-to-member lexical cosines
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -228,12 +229,26 @@ def shingles(text: str, width: int = 5, characters: int = 3000) -> list[str]:
 
 
 class SignalExtractor:
-    """Turns articles into :class:`ArticleSignals`, embedding them in batches."""
+    """Turns articles into :class:`ArticleSignals`, embedding them in batches.
 
-    def __init__(self, embedder: Embedder, lead_characters: int = 300, body_characters: int = 5000) -> None:
+    With a ``multilingual`` embedder, the leads of articles not in English are
+    also given their multilingual vector, in one batch per call: the clusterer
+    compares such an article across languages with it. An English article
+    gets one only when it first meets an article in another language, from the
+    clusterer.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        lead_characters: int = 300,
+        body_characters: int = 5000,
+        multilingual: Embedder | None = None,
+    ) -> None:
         self.embedder = embedder
         self.lead_characters = lead_characters
         self.body_characters = body_characters
+        self.multilingual = multilingual
 
     def extract(self, articles: Sequence[Article]) -> list[ArticleSignals]:
         """Signals of ``articles``, in order (one embedding batch for all of them)."""
@@ -258,6 +273,10 @@ class SignalExtractor:
                     words=len(full.split()),
                 )
             )
+        foreign = [signals for signals in out if signals.language not in NEUTRAL_LANGUAGES]
+        if self.multilingual is not None and foreign:
+            for signals, vector in zip(foreign, self.multilingual.encode([s.lead for s in foreign]), strict=True):
+                signals.multilingual = vector
         return out
 
 

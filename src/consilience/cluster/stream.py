@@ -138,10 +138,12 @@ class StreamClusterer:
         archive: StoryArchive | None = None,
     ) -> None:
         self.settings = settings
-        self.extractor = SignalExtractor(
-            embedder or get_embedder(settings.cluster_embedder), settings.cluster_lead_chars
-        )
         self.multilingual = get_multilingual_embedder() if multilingual == "auto" else multilingual
+        self.extractor = SignalExtractor(
+            embedder or get_embedder(settings.cluster_embedder),
+            settings.cluster_lead_chars,
+            multilingual=self.multilingual,
+        )
         self.model = model or PairModel.for_embedder(self.extractor.embedder.name)
         self.archive: StoryArchive = (
             archive if archive is not None else MemoryArchive(settings.cluster_archive_limit, _reopen_days(settings))

@@ -147,8 +147,11 @@ def prepare_articles(
     cleaning comes out with ``reject`` set (and the record's start) instead
     of failing the task.
     """
-    extractor = SignalExtractor(executor_embedder(settings.cluster_embedder), settings.cluster_lead_chars)
-    multilingual_embedder = get_multilingual_embedder() if multilingual else None
+    extractor = SignalExtractor(
+        executor_embedder(settings.cluster_embedder),
+        settings.cluster_lead_chars,
+        multilingual=get_multilingual_embedder() if multilingual else None,
+    )
     for batch in batches:
         rows: list[dict[str, Any]] = []
         articles: list[tuple[Article, dict[str, Any]]] = []
@@ -184,11 +187,6 @@ def prepare_articles(
             articles.append((article, {"seq": int(seq), "source": str(source)}))
         if articles:
             signals = extractor.extract([a for a, _ in articles])
-            if multilingual_embedder is not None:
-                foreign = [s for s in signals if s.language not in ("en", "und")]
-                for member, vector in zip(foreign, multilingual_embedder.encode([s.lead for s in foreign]),
-                                          strict=True):  # fmt: skip
-                    member.multilingual = vector
             for (article, extra), article_signals in zip(articles, signals, strict=True):
                 rows.append(_article_row(article, article_signals, extra))
         yield _frame(rows, PREPARED_SCHEMA)
