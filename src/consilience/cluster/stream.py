@@ -465,6 +465,7 @@ class _CentroidIndex:
         row = self.row.pop(story_id, None)
         if row is not None:
             self.matrix[row] = 0.0
+            self.first[row] = self.last[row] = np.nan  # else dated_before() keeps finding the freed row
             self.ids[row] = None
             self.used[row] = False
             self.free.append(row)
