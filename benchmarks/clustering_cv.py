@@ -27,16 +27,13 @@ from pathlib import Path
 
 from clustering_replay import replay
 
-from consilience.cluster.pairs import REGIMES, PairModel
-from consilience.cluster.train import PairSet, dataset_signals, signal_variants, teacher_forced_pairs, train
+from consilience.cluster.pairs import PairModel
+from consilience.cluster.train import SHIPPED_THRESHOLDS, dataset_signals, file_pair_sets, signal_variants, train
 from consilience.embed import get_embedder
 from consilience.evaluate.datasets import LabelledDataset, load_labelled
 from consilience.evaluate.metrics import score_clustering
 from consilience.settings import DEFAULT_SETTINGS
 
-# the shipped model's regime thresholds (docs/clustering.md, the training command)
-SHIPPED_THRESHOLDS = {"long": 0.3, "mono": 0.35, "short": 0.55, "long-dated": 0.5, "mono-dated": 0.6,
-                      "short-dated": 0.7}  # fmt: skip
 TRAIN_REDATE = [300]  # the shipped model's --redate-undated
 
 
@@ -53,14 +50,7 @@ def subset(dataset: LabelledDataset, keep: set[str]) -> LabelledDataset:
 
 def fit(train_sets: list[tuple[LabelledDataset, list]], l2: float) -> PairModel:
     """The pair model fitted as the shipped one is, on these (dataset, signals) pairs."""
-    sets: list[PairSet] = []
-    for dataset, signals in train_sets:
-        variants = signal_variants(dataset, signals, TRAIN_REDATE)
-        for _, variant in variants:
-            pairs = teacher_forced_pairs(variant, dataset.gold)
-            for regime in REGIMES:
-                pairs.weights[regime] = [w / len(variants) for w in pairs.weights[regime]]
-            sets.append(pairs)
+    sets = [pairs for dataset, signals in train_sets for _, pairs in file_pair_sets(dataset, signals, TRAIN_REDATE)]
     return train(sets, SHIPPED_THRESHOLDS, l2)
 
 
@@ -86,7 +76,7 @@ def main() -> int:
         dataset = load_labelled(path)
         signals = dataset_signals(dataset, settings, cache=Path(args.cache))
         files.append((dataset, signals))
-    columns = ["shipped (in sample)", *(f"held out, l2 {l2:g}" for l2 in args.l2)]
+    columns = ["fitted on all stories", *(f"held out, l2 {l2:g}" for l2 in args.l2)]
     scores: dict[str, dict[str, list[float]]] = {}
     for fold in range(args.folds):
         held: list[tuple[LabelledDataset, list]] = []

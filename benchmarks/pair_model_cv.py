@@ -27,7 +27,7 @@ from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 from sklearn.preprocessing import PolynomialFeatures
 
 from consilience.cluster.pairs import REGIMES
-from consilience.cluster.train import PairSet, dataset_signals, fit_logistic, signal_variants, teacher_forced_pairs
+from consilience.cluster.train import PairSet, dataset_signals, file_pair_sets, fit_logistic
 from consilience.evaluate.datasets import load_labelled
 from consilience.settings import DEFAULT_SETTINGS
 
@@ -76,13 +76,7 @@ def main() -> int:
     for path in args.datasets:
         dataset = load_labelled(path)
         signals = dataset_signals(dataset, DEFAULT_SETTINGS, cache=Path(args.cache))
-        variants = signal_variants(dataset, signals, [300])
-        by_file[dataset.name] = []
-        for _, variant in variants:
-            pairs = teacher_forced_pairs(variant, dataset.gold)
-            for regime in REGIMES:
-                pairs.weights[regime] = [w / len(variants) for w in pairs.weights[regime]]
-            by_file[dataset.name].append(pairs)
+        by_file[dataset.name] = [pairs for _, pairs in file_pair_sets(dataset, signals, [300])]
     results = []
     for regime in REGIMES:
         for held_out, sets in by_file.items():

@@ -31,6 +31,11 @@ from .pairs import FEATURES, REGIMES, PairModel, StoryState, pair_features, riva
 from .signals import ArticleSignals, SignalExtractor, TermStats, days_since_epoch
 from .stream import near_in_time, publication_order
 
+# the regime thresholds of the shipped models (the decision point each regime's bias is moved to), chosen by replaying
+# the development files (docs/benchmarks.md); the training command's default
+SHIPPED_THRESHOLDS = {"long": 0.3, "mono": 0.35, "short": 0.55, "long-dated": 0.5, "mono-dated": 0.6,
+                      "short-dated": 0.7}  # fmt: skip
+
 
 @dataclass
 class PairSet:
@@ -80,6 +85,24 @@ def signal_variants(
         for per_day in stories_per_day:
             variants.append((f"{dataset.name}@{per_day}-a-day", redated_signals(dataset, signals, per_day)))
     return variants
+
+
+def file_pair_sets(
+    dataset: LabelledDataset, signals: Sequence[ArticleSignals], stories_per_day: Sequence[int]
+) -> list[tuple[str, PairSet]]:
+    """Teacher-forced pairs of a file and of each re-dated copy (:func:`signal_variants`), named as the variants.
+
+    The copies share the file's weight: a file counts once however many
+    copies it is trained on.
+    """
+    variants = signal_variants(dataset, signals, stories_per_day)
+    out = []
+    for name, variant in variants:
+        pairs = teacher_forced_pairs(variant, dataset.gold)
+        for regime in REGIMES:
+            pairs.weights[regime] = [w / len(variants) for w in pairs.weights[regime]]
+        out.append((name, pairs))
+    return out
 
 
 def teacher_forced_pairs(
@@ -181,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="REGIME=P",
-        help="join when the regime's probability reaches P (default 0.5); repeatable",
+        help="join when the regime's probability reaches P; repeatable (default: the shipped models' thresholds, "
+        "SHIPPED_THRESHOLDS; any --threshold replaces them all, regimes not named getting 0.5)",
     )
     parser.add_argument("--cache", help="folder to cache article signals in between runs")
     parser.add_argument(
@@ -206,15 +230,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in args.datasets:
         dataset = load_labelled(path)
         signals = dataset_signals(dataset, settings, cache=cache)
-        variants = signal_variants(dataset, signals, args.redate_undated)
-        for name, variant in variants:
-            pairs = teacher_forced_pairs(variant, dataset.gold)
-            for regime in REGIMES:  # the variants of one file share its weight
-                pairs.weights[regime] = [w / len(variants) for w in pairs.weights[regime]]
+        for name, pairs in file_pair_sets(dataset, signals, args.redate_undated):
             counts = {r: (len(pairs.labels[r]), sum(pairs.labels[r])) for r in REGIMES}
             print(f"{name}: pairs (total, same story) per regime {counts}", file=sys.stderr)
             sets.append(pairs)
-    thresholds = {k: float(v) for k, v in (item.split("=", 1) for item in args.threshold)}
+    thresholds = {k: float(v) for k, v in (item.split("=", 1) for item in args.threshold)} or SHIPPED_THRESHOLDS
     model = train(sets, thresholds)
     Path(args.out).write_text(json.dumps(model.to_dict(), indent=2) + "\n", encoding="utf-8")
     print(json.dumps(model.to_dict(), indent=2))
