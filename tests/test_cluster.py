@@ -6,6 +6,7 @@ import datetime as dt
 import importlib.util
 import json
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -321,7 +322,7 @@ def test_a_weak_member_leaves_only_when_the_grown_story_clearly_rejects_it(
             return 0.6 if right == {"a"} else fit
         return 0.9 if left == {"c"} else 0.0
 
-    monkeypatch.setattr(clusterer, "_probability", probability)
+    _decide_pairs_with(clusterer, probability, monkeypatch)
     ledger = StoryLedger()
     for article_id in ("a", "b", "c"):
         ledger.apply(clusterer.add_signals(signals(article_id)))
@@ -352,7 +353,7 @@ def test_a_lone_article_joins_its_nearest_story_at_consolidation_when_fairly_lik
         members = frozenset(m.id for m in [*a.members, *b.members])  # type: ignore[attr-defined]
         return pairs.get(members, 0.3)
 
-    monkeypatch.setattr(clusterer, "_probability", probability)
+    _decide_pairs_with(clusterer, probability, monkeypatch)
     ledger = StoryLedger()
     for article_id in ("a", "b", "c", "d", "e"):
         ledger.apply(clusterer.add_signals(signals(article_id)))
@@ -409,7 +410,7 @@ def test_each_candidate_is_scored_against_the_best_of_the_other_candidates(monke
             seen[b.members[0].id] = rival  # type: ignore[attr-defined]
         return 0.0  # every article starts its own story
 
-    monkeypatch.setattr(clusterer, "_probability", probability)
+    _decide_pairs_with(clusterer, probability, monkeypatch)
     for article_id, direction in (("near", [1.0, 0.2, 0.0]), ("second", [1.0, 0.0, 1.0]), ("far", [0.0, 0.0, 1.0])):
         clusterer.add_signals(signals(article_id, direction))
     new = signals("new", [1.0, 0.0, 0.0])
@@ -467,3 +468,14 @@ def test_a_clusterer_fed_part_of_a_stream_consolidates_where_the_whole_stream_wo
     for signals in alone.extractor.extract(articles):
         alone.add_signals(signals)
     assert counted == [2, 4]  # without positions, every second article of its own stream
+
+
+def _decide_pairs_with(
+    clusterer: StreamClusterer, probability: Callable[..., float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Make ``probability(a, b, rival)`` the clusterer's pair model, for every decision it takes."""
+
+    def probabilities(a: object, others: Sequence[object], rivals: Sequence[float]) -> list[float]:
+        return [probability(a, b, rival) for b, rival in zip(others, rivals, strict=True)]
+
+    monkeypatch.setattr(clusterer, "_probabilities", probabilities)

@@ -129,7 +129,10 @@ class StoryState:
     @property
     def words(self) -> int:
         """Length of the side's longest recent member: one full article makes a story more than headlines."""
-        return max(m.words for m in self.members[-MAX_MEMBER_VECTORS:])
+        cached = self._cache.get("words")
+        if cached is None:
+            cached = self._cache["words"] = max(m.words for m in self.members[-MAX_MEMBER_VECTORS:])
+        return cached  # type: ignore[return-value]
 
     @property
     def size(self) -> int:
@@ -207,6 +210,38 @@ def pair_features(
     the article's own (two earthquakes on one island, years apart), so undated
     pairs get a margin of 0 and regimes of their own.
     """
+    return pair_features_many(a, [b], stats, embed_multilingual, [rival])[0]
+
+
+def pair_features_many(
+    a: StoryState,
+    others: Sequence[StoryState],
+    stats: TermStats,
+    embed_multilingual: Callable[[list[ArticleSignals]], None] | None = None,
+    rival_cosines: Sequence[float] | None = None,
+) -> list[tuple[str, np.ndarray]]:
+    """:func:`pair_features` of ``a`` with each of ``others`` (``rival_cosines``: each pair's ``rival``).
+
+    What depends on ``a`` alone (its terms and names with their IDFs) is
+    computed once: a new article is scored against all its candidate stories.
+    """
+    terms = _Weighted(list(a.terms), np.fromiter(a.terms.values(), dtype=np.float64, count=len(a.terms)), stats)
+    names = _Weighted(list(a.names), np.ones(len(a.names)), stats)
+    return [
+        _pair_features(a, b, stats, embed_multilingual, rival, terms, names)
+        for b, rival in zip(others, rival_cosines or [0.0] * len(others), strict=True)
+    ]
+
+
+def _pair_features(
+    a: StoryState,
+    b: StoryState,
+    stats: TermStats,
+    embed_multilingual: Callable[[list[ArticleSignals]], None] | None,
+    rival: float,
+    terms_a: _Weighted,
+    names_a: _Weighted,
+) -> tuple[str, np.ndarray]:
     cross = bool(a.regime_languages() | b.regime_languages()) and embed_multilingual is not None
     if cross:
         assert embed_multilingual is not None
@@ -227,9 +262,9 @@ def pair_features(
         [
             dense_centroid,
             dense_max,
-            _term_cosine(a, b, stats),
+            _term_cosine(a, b, stats, terms_a),
             float((a.lexical_vectors() @ b.lexical_vectors().T).max()),
-            _name_share(small, large, stats),
+            _name_share(small, large, stats, names_a if small is a else None),
             shared_numbers / len(small.numbers) if small.numbers else 0.0,
             min(shared_numbers, 5) / 5.0,
             math.log1p(gap) if gap is not None else 0.0,
@@ -325,23 +360,37 @@ def _time_gap(a: StoryState, b: StoryState) -> float | None:
     return max(0.0, b.first - a.last, a.first - b.last)
 
 
-def _term_cosine(a: StoryState, b: StoryState, stats: TermStats) -> float:
-    small, large = (a.terms, b.terms) if len(a.terms) <= len(b.terms) else (b.terms, a.terms)
-    shared = [k for k in small if k in large]
-    if not shared:
-        return 0.0
-    idf = stats.idfs(shared)
-    left = np.fromiter((small[k] for k in shared), dtype=np.float64, count=len(shared))
-    right = np.fromiter((large[k] for k in shared), dtype=np.float64, count=len(shared))
-    dot = float(np.dot(left * idf, right * idf))
+class _Weighted:
+    """One side's hashed keys with their counts times IDF, for pairing that side with many others."""
+
+    def __init__(self, keys: list[int], counts: np.ndarray, stats: TermStats) -> None:
+        self.keys = keys
+        self.idf = stats.idfs(keys) if keys else np.zeros(0)
+        self.weights = counts * self.idf
+
+
+def _term_cosine(a: StoryState, b: StoryState, stats: TermStats, terms_a: _Weighted | None = None) -> float:
+    if terms_a is not None and len(a.terms) <= len(b.terms):  # walk the smaller side's terms
+        found = np.fromiter((b.terms.get(k, 0.0) for k in terms_a.keys), dtype=np.float64, count=len(terms_a.keys))
+        if not found.any():
+            return 0.0
+        dot = float(np.dot(found * terms_a.idf, terms_a.weights))
+    else:
+        small, large = (a.terms, b.terms) if len(a.terms) <= len(b.terms) else (b.terms, a.terms)
+        shared = [k for k in small if k in large]
+        if not shared:
+            return 0.0
+        idf = stats.idfs(shared)
+        left = np.fromiter((small[k] for k in shared), dtype=np.float64, count=len(shared))
+        right = np.fromiter((large[k] for k in shared), dtype=np.float64, count=len(shared))
+        dot = float(np.dot(left * idf, right * idf))
     norms = a.term_norm(stats) * b.term_norm(stats)
     return dot / norms if norms else 0.0
 
 
-def _name_share(small: StoryState, large: StoryState, stats: TermStats) -> float:
-    keys = list(small.names)
-    if not keys:
+def _name_share(small: StoryState, large: StoryState, stats: TermStats, names_small: _Weighted | None = None) -> float:
+    if not small.names:
         return 0.0
-    idf = stats.idfs(keys)
-    found = np.fromiter((1.0 if k in large.names else 0.0 for k in keys), dtype=np.float64, count=len(keys))
-    return float(np.dot(found, idf) / idf.sum())
+    weighted = names_small or _Weighted(list(small.names), np.ones(len(small.names)), stats)
+    found = np.fromiter((k in large.names for k in weighted.keys), dtype=np.float64, count=len(weighted.keys))
+    return float(np.dot(found, weighted.idf) / weighted.idf.sum())

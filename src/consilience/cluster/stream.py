@@ -33,7 +33,7 @@ from ..embed import Embedder, get_embedder, get_multilingual_embedder
 from ..model import Article, Story
 from ..settings import DEFAULT_SETTINGS, Settings
 from .neardup import NearDuplicateIndex
-from .pairs import PairModel, StoryState, pair_features, rivals
+from .pairs import PairModel, StoryState, pair_features_many, rivals
 from .signals import ArticleSignals, SignalExtractor, TermStats
 
 EventKind = Literal["new", "join", "republished", "merge", "move", "retire", "reopen"]
@@ -238,8 +238,7 @@ class StreamClusterer:
         candidates = self._candidates(signals)
         rival = rivals([float(np.dot(c.centroid, signals.dense)) for c in candidates])
         scored = sorted(
-            ((self._probability(single, c, r), c) for c, r in zip(candidates, rival, strict=True)),
-            key=lambda x: -x[0],
+            zip(self._probabilities(single, candidates, rival), candidates, strict=True), key=lambda x: -x[0]
         )
         threshold = self.model.threshold
         events: list[ClusterEvent] = []
@@ -268,10 +267,13 @@ class StreamClusterer:
         events.extend(self._recheck_weak_members(state))
         return events
 
-    def _probability(self, a: StoryState, b: StoryState, rival: float = 0.0) -> float:
+    def _probabilities(self, a: StoryState, others: Sequence[StoryState], rivals: Sequence[float]) -> list[float]:
+        """The pair model's probability of ``a`` with each of ``others`` (``rivals``: see :func:`pair_features`)."""
         embed = self._embed_multilingual if self.multilingual else None
-        regime, features = pair_features(a, b, self.stats, embed, rival)
-        return self.model.probability(regime, features)
+        return [self.model.probability(*pair) for pair in pair_features_many(a, others, self.stats, embed, rivals)]
+
+    def _probability(self, a: StoryState, b: StoryState, rival: float = 0.0) -> float:
+        return self._probabilities(a, [b], [rival])[0]
 
     def _rival(self, state: StoryState, other: StoryState) -> float:
         """Best centroid cosine between ``state`` and an active story, within the time window, other than ``other``.

@@ -27,7 +27,7 @@ import numpy as np
 from ..embed import get_embedder, get_multilingual_embedder
 from ..evaluate.datasets import LabelledDataset, load_labelled, redate_undated
 from ..settings import DEFAULT_SETTINGS, Settings
-from .pairs import FEATURES, REGIMES, PairModel, StoryState, pair_features, rivals
+from .pairs import FEATURES, REGIMES, PairModel, StoryState, pair_features_many, rivals
 from .signals import ArticleSignals, SignalExtractor, TermStats, days_since_epoch
 from .stream import near_in_time, publication_order
 
@@ -133,10 +133,9 @@ def teacher_forced_pairs(
             if own is not None and own not in nearest:
                 nearest.append(own)
                 cosines.append(float(np.dot(own.centroid, s.dense)))
-            for candidate, rival in zip(nearest, rivals(cosines), strict=True):
-                regime, features = pair_features(
-                    single, candidate, stats, embed if s.multilingual is not None else None, rival
-                )
+            embed_pairs = embed if s.multilingual is not None else None
+            scored = pair_features_many(single, nearest, stats, embed_pairs, rivals(cosines))
+            for candidate, (regime, features) in zip(nearest, scored, strict=True):
                 pairs.rows[regime].append(features)
                 pairs.labels[regime].append(int(candidate.id == gold[s.id]))
         stories.setdefault(gold[s.id], StoryState(gold[s.id])).add(s)
