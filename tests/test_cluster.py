@@ -388,6 +388,38 @@ def test_only_dated_pairs_get_a_rival_margin_and_models_of_their_own() -> None:
     assert undated[1][margin] == 0.0
 
 
+def test_an_undated_article_does_not_bridge_stories_years_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An undated article that fits a retired 2009 story and an active 2020 one joins one; the two stay apart.
+
+    Two stories more than the window apart are never compared as wholes
+    (consolidation skips them too); an undated article that matched both
+    used to merge them, as the two events of an ECB+ topic re-dated 11 years apart.
+    """
+    import numpy as np
+
+    from consilience.cluster.signals import ArticleSignals
+
+    clusterer = StreamClusterer(multilingual=None)
+    dense = np.ones(clusterer.extractor.embedder.dimension, dtype=np.float32)
+    dense /= np.linalg.norm(dense)
+
+    def signals(article_id: str, time: float | None) -> ArticleSignals:
+        return ArticleSignals(article_id, "en", time, None, article_id, dense.copy(), {}, frozenset(), frozenset())
+
+    def probability(a: object, b: object, rival: float = 0.0) -> float:
+        ids = {m.id for m in [*a.members, *b.members]}  # type: ignore[attr-defined]
+        if ids == {"old", "new"}:
+            return 0.0  # the dated articles alone: two events
+        return 0.95 if "old" in ids else 0.9  # the undated one fits both, the old story best
+
+    _decide_pairs_with(clusterer, probability, monkeypatch)
+    ledger = StoryLedger()
+    for article_id, time in (("old", 14300.0), ("new", 18300.0), ("undated", None)):
+        ledger.apply(clusterer.add_signals(signals(article_id, time)))
+    ledger.apply(clusterer.consolidate())
+    assert _groups(ledger.stories()) == [{"new"}, {"old", "undated"}]
+
+
 def test_each_candidate_is_scored_against_the_best_of_the_other_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
     """The rival of the nearest story is the runner-up; the rival of every other story is the nearest one."""
     import numpy as np

@@ -261,6 +261,8 @@ class StreamClusterer:
         for other_probability, other in scored[1 : self.settings.cluster_merge_checks + 1]:
             if other_probability < threshold or other.id not in self.active or other.id == state.id:
                 continue
+            if _far_apart(state, other, self.settings.cluster_window_days):
+                continue
             merged = self._probability(state, other, self._rival(state, other)) if state.id in self.active else 0.0
             if merged >= threshold:
                 state = self._merge(state, other, merged, events)
