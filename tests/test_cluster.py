@@ -388,6 +388,36 @@ def test_only_dated_pairs_get_a_rival_margin_and_models_of_their_own() -> None:
     assert undated[1][margin] == 0.0
 
 
+def test_an_undated_article_names_years_that_date_it_before_a_dated_story() -> None:
+    """An undated side whose latest named year is two or more before the dated side's first date: feature 1."""
+    import numpy as np
+
+    from consilience.cluster.pairs import FEATURES, StoryState, pair_features
+    from consilience.cluster.signals import ArticleSignals, TermStats, days_since_epoch, number_keys
+
+    def state(article_id: str, published: dt.datetime | None, text: str = "") -> StoryState:
+        dense = np.ones(4, dtype=np.float32) / 2.0
+        signals = ArticleSignals(
+            article_id, "en", days_since_epoch(published), None, text, dense, {}, frozenset(), number_keys(text)
+        )
+        signals.lexical = np.zeros(8, dtype=np.float32)
+        return StoryState.of(article_id, [signals])
+
+    stats = TermStats(prior=False)
+    feature = FEATURES.index("years_before")
+    story = state("2013", dt.datetime(2013, 3, 1, tzinfo=dt.UTC))
+
+    def years_before(text: str, other: StoryState = story) -> float:
+        return float(pair_features(state("undated", None, text), other, stats)[1][feature])
+
+    assert years_before("The 76ers fired coach Maurice Cheeks, hired in 2005, on 13 December 2008.") == 1.0
+    assert years_before("Sales fell 2,500 units from the 2012 peak.") == 0.0  # the year before: background
+    assert years_before("The team was founded in 1946; the board meets again in 2030.") == 0.0  # a year to come
+    assert years_before("The 76ers fired their coach on Saturday.") == 0.0  # no year named
+    dated_2008 = state("2008", dt.datetime(2008, 12, 14, tzinfo=dt.UTC), "fired in 2005")
+    assert float(pair_features(dated_2008, story, stats)[1][feature]) == 0.0  # both dated: the time gap speaks
+
+
 def test_an_undated_article_does_not_bridge_stories_years_apart(monkeypatch: pytest.MonkeyPatch) -> None:
     """An undated article that fits a retired 2009 story and an active 2020 one joins one; the two stay apart.
 

@@ -15,6 +15,7 @@ on development data.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections import Counter
@@ -45,11 +46,16 @@ FEATURES = (
     "size",  # log(1 + articles on the larger side)
     # dated pairs: centroid cosine minus the best cosine of a rival story, how clearly this one stands out (0 undated)
     "dense_margin",
+    # one side undated, and the latest year it names is two or more before the other side was published: a report of
+    # a coach fired in 2008 names no later year, and is not a report of the 2013 firing
+    "years_before",
 )
 REGIMES = ("mono", "short", "long", "cross", "mono-dated", "short-dated", "long-dated")  # "-dated": both sides dated
 SHORT_WORDS = 25  # a side whose longest article has fewer words is headline-like
 LONG_WORDS = 150  # both sides' longest articles at least this long: full articles, not excerpts
 MAX_MEMBER_VECTORS = 16  # member-to-member maxima look at the most recent members only
+MIN_YEAR, MAX_YEAR = 1900, 2099  # four-digit numbers read as years
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MAX_KEPT_MEMBERS = 32  # members a story holds in memory (at least cluster_recheck_max_size, for re-checks)
 
 
@@ -273,6 +279,7 @@ def _pair_features(
             1.0 if words < SHORT_WORDS and a.outlets.keys() & b.outlets.keys() else 0.0,
             math.log1p(large.size),
             float(np.dot(a.centroid, b.centroid)) - rival if gap is not None else 0.0,
+            _years_before(a, b),
         ],
         dtype=np.float64,
     )
@@ -386,6 +393,26 @@ def _term_cosine(a: StoryState, b: StoryState, stats: TermStats, terms_a: _Weigh
         dot = float(np.dot(left * idf, right * idf))
     norms = a.term_norm(stats) * b.term_norm(stats)
     return dot / norms if norms else 0.0
+
+
+def _years_before(a: StoryState, b: StoryState) -> float:
+    """1.0 when one side is undated and every year it names is at least two before the other side's first date.
+
+    An undated article's text still dates it: it was written no earlier than
+    the latest year it names. Only the "before" direction counts: an article
+    may name years to come (a 2030 target, the 2028 Games).
+    """
+    if (a.first is None) == (b.first is None):
+        return 0.0
+    undated, dated = (a, b) if a.first is None else (b, a)
+    years = [int(n) for n in undated.numbers if len(n) == 4 and MIN_YEAR <= int(n) <= MAX_YEAR]
+    if not years or dated.first is None:
+        return 0.0
+    return 1.0 if max(years) <= _year(dated.first) - 2 else 0.0
+
+
+def _year(days: float) -> int:
+    return (EPOCH + dt.timedelta(days=days)).year
 
 
 def _name_share(small: StoryState, large: StoryState, stats: TermStats, names_small: _Weighted | None = None) -> float:
