@@ -393,12 +393,13 @@ def test_an_undated_article_names_years_that_date_it_before_a_dated_story() -> N
     import numpy as np
 
     from consilience.cluster.pairs import FEATURES, StoryState, pair_features
-    from consilience.cluster.signals import ArticleSignals, TermStats, days_since_epoch, number_keys
+    from consilience.cluster.signals import ArticleSignals, TermStats, days_since_epoch, number_keys, year_keys
 
     def state(article_id: str, published: dt.datetime | None, text: str = "") -> StoryState:
         dense = np.ones(4, dtype=np.float32) / 2.0
+        time = days_since_epoch(published)
         signals = ArticleSignals(
-            article_id, "en", days_since_epoch(published), None, text, dense, {}, frozenset(), number_keys(text)
+            article_id, "en", time, None, text, dense, {}, frozenset(), number_keys(text), years=year_keys(text)
         )
         signals.lexical = np.zeros(8, dtype=np.float32)
         return StoryState.of(article_id, [signals])
@@ -414,6 +415,7 @@ def test_an_undated_article_names_years_that_date_it_before_a_dated_story() -> N
     assert years_before("Sales fell 2,500 units from the 2012 peak.") == 0.0  # the year before: background
     assert years_before("The team was founded in 1946; the board meets again in 2030.") == 0.0  # a year to come
     assert years_before("The 76ers fired their coach on Saturday.") == 0.0  # no year named
+    assert years_before("About 2,000 fans and 1,950 season-ticket holders protested.") == 0.0  # counts, not years
     dated_2008 = state("2008", dt.datetime(2008, 12, 14, tzinfo=dt.UTC), "fired in 2005")
     assert float(pair_features(dated_2008, story, stats)[1][feature]) == 0.0  # both dated: the time gap speaks
 

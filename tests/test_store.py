@@ -283,3 +283,21 @@ def test_cli_postgresql_url_that_does_not_answer_exits_5() -> None:
         "postgresql://u:***@127.0.0.1:9/x: cannot connect to PostgreSQL" in done.stderr
         and "Traceback" not in done.stderr
     )
+
+
+def test_signals_keep_their_numbers_and_years_through_the_store_codec() -> None:
+    """Years share the numbers column, prefixed; a row written before years were kept reads as naming none."""
+    import numpy as np
+
+    from consilience.cluster.signals import ArticleSignals
+    from consilience.store.codec import row_to_signals, signals_to_row
+
+    signals = ArticleSignals(
+        "a", "en", 19000.0, None, "lead", np.ones(4, dtype=np.float32), {7: 1.0}, frozenset({3}),
+        frozenset({"2000", "2008", "160"}), words=12, years=frozenset({2008}),
+    )  # fmt: skip
+    back = row_to_signals(signals_to_row(signals))
+    assert (back.numbers, back.years) == (signals.numbers, signals.years)
+    older = list(signals_to_row(signals))
+    older[11] = "160 2000 2008"  # the numbers column as an older version wrote it
+    assert row_to_signals(older).years == frozenset()

@@ -54,7 +54,6 @@ REGIMES = ("mono", "short", "long", "cross", "mono-dated", "short-dated", "long-
 SHORT_WORDS = 25  # a side whose longest article has fewer words is headline-like
 LONG_WORDS = 150  # both sides' longest articles at least this long: full articles, not excerpts
 MAX_MEMBER_VECTORS = 16  # member-to-member maxima look at the most recent members only
-MIN_YEAR, MAX_YEAR = 1900, 2099  # four-digit numbers read as years
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MAX_KEPT_MEMBERS = 32  # members a story holds in memory (at least cluster_recheck_max_size, for re-checks)
 
@@ -69,6 +68,7 @@ class StoryState:
     terms: Counter[int] = field(default_factory=Counter)
     names: Counter[int] = field(default_factory=Counter)
     numbers: Counter[str] = field(default_factory=Counter)
+    years: Counter[int] = field(default_factory=Counter)
     outlets: Counter[str] = field(default_factory=Counter)
     languages: Counter[str] = field(default_factory=Counter)
     first: float | None = None
@@ -97,6 +97,7 @@ class StoryState:
         self.terms.update(signals.terms)
         self.names.update(signals.names)
         self.numbers.update(signals.numbers)
+        self.years.update(signals.years)
         if signals.outlet:
             self.outlets[signals.outlet] += 1
         self.languages[signals.language] += 1
@@ -113,6 +114,7 @@ class StoryState:
         self.terms.update(other.terms)
         self.names.update(other.names)
         self.numbers.update(other.numbers)
+        self.years.update(other.years)
         self.outlets.update(other.outlets)
         self.languages.update(other.languages)
         self._span(other.first, other.last)
@@ -405,10 +407,9 @@ def _years_before(a: StoryState, b: StoryState) -> float:
     if (a.first is None) == (b.first is None):
         return 0.0
     undated, dated = (a, b) if a.first is None else (b, a)
-    years = [int(n) for n in undated.numbers if len(n) == 4 and MIN_YEAR <= int(n) <= MAX_YEAR]
-    if not years or dated.first is None:
+    if not undated.years or dated.first is None:
         return 0.0
-    return 1.0 if max(years) <= _year(dated.first) - 2 else 0.0
+    return 1.0 if max(undated.years) <= _year(dated.first) - 2 else 0.0
 
 
 def _year(days: float) -> int:

@@ -4,8 +4,9 @@ An article becomes :class:`ArticleSignals`: a dense vector of its title and
 lead, a multilingual vector when it is not in English, hashed content terms
 (weighted by an IDF that grows with the stream, :class:`TermStats`), hashed
 name tokens (capitalised words and acronyms, which survive translation),
-numbers, publication time and outlet. Everything is fixed-size or bounded by
-the article's length, so memory follows the number of *active* articles.
+numbers, the years it names, publication time and outlet. Everything is
+fixed-size or bounded by the article's length, so memory follows the number
+of *active* articles.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 _NAME = re.compile(r"(?<![\w'’])(?:[A-Z][A-Z0-9&]{1,}|[^\W\d_a-z]\w*[^\W\d_]|\w*[A-Z]\w*[A-Z]\w*)", re.UNICODE)
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”«»\n]\s*)$")
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d.,]*")
+_YEAR = re.compile(r"(?<![\w.,$€£])(?:19|20)\d\d(?![\w%]|[.,]\d)")
 
 
 @dataclass(slots=True)
@@ -50,6 +52,7 @@ class ArticleSignals:
     names: frozenset[int]
     numbers: frozenset[str]
     words: int = 0
+    years: frozenset[int] = frozenset()  # four-digit numbers written as years ("2008", not "2,008")
     multilingual: Vectors | None = None
     lexical: Vectors | None = None  # set by the clusterer, with the IDF of the moment it arrives
     minhash: np.ndarray | None = None  # MinHash of word 5-grams (None for texts too short to call copies)
@@ -213,6 +216,11 @@ def number_keys(text: str) -> frozenset[str]:
     return frozenset(keys)
 
 
+def year_keys(text: str) -> frozenset[int]:
+    """Years from 1900 to 2099 as a text writes years: four digits alone, not "2,008" or "$2008" or "2008%"."""
+    return frozenset(int(match.group()) for match in _YEAR.finditer(text))
+
+
 def days_since_epoch(moment: dt.datetime | None) -> float | None:
     """Publication time as fractional days since 1970 (naive times read as UTC)."""
     if moment is None:
@@ -269,6 +277,7 @@ class SignalExtractor:
                     terms=term_keys(full),
                     names=name_keys(full),
                     numbers=number_keys(full),
+                    years=year_keys(full),
                     minhash=minhash_values(shingles(full)),
                     words=len(full.split()),
                 )

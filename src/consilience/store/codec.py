@@ -18,6 +18,10 @@ SIGNAL_COLUMNS = (
     "term_keys", "term_weights", "names", "numbers", "minhash",
 )  # fmt: skip
 
+# years share the numbers column, each with this prefix: a store written before years were kept reads as one whose
+# articles name none
+YEAR_PREFIX = "y"
+
 
 def signals_to_row(signals: ArticleSignals) -> tuple[Any, ...]:
     """One ``signals`` table row (in :data:`SIGNAL_COLUMNS` order)."""
@@ -36,7 +40,7 @@ def signals_to_row(signals: ArticleSignals) -> tuple[Any, ...]:
         keys.tobytes(),
         weights.tobytes(),
         names.tobytes(),
-        " ".join(sorted(signals.numbers)),
+        " ".join([*sorted(signals.numbers), *(f"{YEAR_PREFIX}{year}" for year in sorted(signals.years))]),
         None if signals.minhash is None else np.asarray(signals.minhash, dtype="<u8").tobytes(),
     )
 
@@ -56,7 +60,8 @@ def row_to_signals(row: tuple[Any, ...] | Any) -> ArticleSignals:
         dense=np.frombuffer(bytes(dense), dtype="<f4").copy(),
         terms=dict(zip(keys.tolist(), weights.tolist(), strict=True)),
         names=frozenset(np.frombuffer(bytes(names), dtype="<i4").tolist()),
-        numbers=frozenset(numbers.split()),
+        numbers=frozenset(n for n in numbers.split() if not n.startswith(YEAR_PREFIX)),
+        years=frozenset(int(n[len(YEAR_PREFIX) :]) for n in numbers.split() if n.startswith(YEAR_PREFIX)),
         words=words,
         multilingual=None if multilingual is None else np.frombuffer(bytes(multilingual), dtype="<f4").copy(),
         minhash=None if minhash is None else np.frombuffer(bytes(minhash), dtype="<u8").copy(),
