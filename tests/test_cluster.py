@@ -543,3 +543,19 @@ def _decide_pairs_with(
         return [probability(a, b, rival) for b, rival in zip(others, rivals, strict=True)]
 
     monkeypatch.setattr(clusterer, "_probabilities", probabilities)
+
+
+def test_a_signal_cache_written_for_other_signal_fields_is_rebuilt(tmp_path: Path) -> None:
+    """A development cache from before a signal field existed is not read back as signals lacking it."""
+    import pickle
+
+    from consilience.cluster.train import dataset_signals
+
+    articles = [_article(f"a{n}", f"In 2008 the council of Example met for the {n}th time.") for n in range(3)]
+    dataset = LabelledDataset("tiny", articles, {a.id: "s" for a in articles})
+    settings = replace(DEFAULT_SETTINGS, cluster_embedder="hashing")
+    cache_file = tmp_path / "tiny.hashing.signals.pickle"
+    cache_file.write_bytes(pickle.dumps(["signals of an older layout"]))
+    signals = dataset_signals(dataset, settings, cache=tmp_path)
+    assert [s.years for s in signals] == [frozenset({2008})] * 3
+    assert [s.id for s in dataset_signals(dataset, settings, cache=tmp_path)] == [s.id for s in signals]

@@ -18,7 +18,7 @@ import math
 import pickle
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from dataclasses import replace as dataclass_replace
 from pathlib import Path
 
@@ -49,11 +49,18 @@ class PairSet:
 def dataset_signals(
     dataset: LabelledDataset, settings: Settings = DEFAULT_SETTINGS, cache: Path | None = None
 ) -> list[ArticleSignals]:
-    """Signals of a dataset's articles in publication order (cached in ``cache`` when given)."""
+    """Signals of a dataset's articles in publication order (cached in ``cache`` when given).
+
+    A cache written when :class:`ArticleSignals` had other fields is rebuilt.
+    """
     suffix = "" if settings.cluster_embedder == "auto" else f".{settings.cluster_embedder}"
     cache_file = cache / f"{dataset.name}{suffix}.signals.pickle" if cache else None
+    layout = [f.name for f in fields(ArticleSignals)]
     if cache_file and cache_file.exists():
-        return pickle.loads(cache_file.read_bytes())
+        cached = pickle.loads(cache_file.read_bytes())
+        if isinstance(cached, dict) and cached.get("fields") == layout:
+            return list(cached["signals"])
+        print(f"{cache_file}: written for other signal fields, rebuilding", file=sys.stderr)
     ordered = [dataset.articles[i] for i in publication_order(dataset.articles)]
     signals = SignalExtractor(get_embedder(settings.cluster_embedder), settings.cluster_lead_chars).extract(ordered)
     multilingual = get_multilingual_embedder()
@@ -62,7 +69,7 @@ def dataset_signals(
             s.multilingual = vector
     if cache_file:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        cache_file.write_bytes(pickle.dumps(signals))
+        cache_file.write_bytes(pickle.dumps({"fields": layout, "signals": signals}))
     return signals
 
 
