@@ -233,7 +233,7 @@ def pair_features_many(
     What depends on ``a`` alone (its terms and names with their IDFs) is
     computed once: a new article is scored against all its candidate stories.
     """
-    terms = _Weighted(list(a.terms), np.fromiter(a.terms.values(), dtype=np.float64, count=len(a.terms)), stats)
+    terms = _weighted_terms(a, stats)
     names = _Weighted(list(a.names), np.ones(len(a.names)), stats)
     return [
         _pair_features(a, b, stats, embed_multilingual, rival, terms, names)
@@ -378,23 +378,19 @@ class _Weighted:
         self.weights = counts * self.idf
 
 
-def _term_cosine(a: StoryState, b: StoryState, stats: TermStats, terms_a: _Weighted | None = None) -> float:
-    if terms_a is not None and len(a.terms) <= len(b.terms):  # walk the smaller side's terms
-        found = np.fromiter((b.terms.get(k, 0.0) for k in terms_a.keys), dtype=np.float64, count=len(terms_a.keys))
-        if not found.any():
-            return 0.0
-        dot = float(np.dot(found * terms_a.idf, terms_a.weights))
-    else:
-        small, large = (a.terms, b.terms) if len(a.terms) <= len(b.terms) else (b.terms, a.terms)
-        shared = [k for k in small if k in large]
-        if not shared:
-            return 0.0
-        idf = stats.idfs(shared)
-        left = np.fromiter((small[k] for k in shared), dtype=np.float64, count=len(shared))
-        right = np.fromiter((large[k] for k in shared), dtype=np.float64, count=len(shared))
-        dot = float(np.dot(left * idf, right * idf))
+def _term_cosine(a: StoryState, b: StoryState, stats: TermStats, terms_a: _Weighted) -> float:
+    """TF-IDF cosine of the two sides' summed terms, walking the side with fewer terms."""
+    small, large = (terms_a, b.terms) if len(a.terms) <= len(b.terms) else (_weighted_terms(b, stats), a.terms)
+    found = np.fromiter((large.get(k, 0.0) for k in small.keys), dtype=np.float64, count=len(small.keys))
+    if not found.any():
+        return 0.0
     norms = a.term_norm(stats) * b.term_norm(stats)
-    return dot / norms if norms else 0.0
+    return float(np.dot(found * small.idf, small.weights)) / norms if norms else 0.0
+
+
+def _weighted_terms(state: StoryState, stats: TermStats) -> _Weighted:
+    counts = np.fromiter(state.terms.values(), dtype=np.float64, count=len(state.terms))
+    return _Weighted(list(state.terms), counts, stats)
 
 
 def _years_before(a: StoryState, b: StoryState) -> float:
