@@ -1,0 +1,93 @@
+"""Where a replay loses BCubed: the predicted stories that cost precision, the gold stories that cost recall.
+
+    python benchmarks/clustering_errors.py ../shared/datasets/allsides-dev.jsonl --cache /tmp/cache [--model PATH] [--top 15]
+
+Replays the file as ``clustering_replay.py`` does (cached signals, the shipped
+pair model unless ``--model``), then splits BCubed's shortfall over stories:
+an article's precision loss is the share of its predicted story from other gold
+stories, its recall loss the share of its gold story filed elsewhere, each
+divided by the number of articles, so that the losses of all stories add up to
+1 - P and 1 - R. Prints the costliest predicted and gold stories with the lead of
+one member, and the losses grouped by predicted story size and by the number of
+parts a gold story was cut into.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+from pathlib import Path
+
+from clustering_replay import replay
+
+from consilience.cluster.pairs import PairModel
+from consilience.cluster.train import dataset_signals
+from consilience.embed import get_embedder
+from consilience.evaluate.datasets import load_labelled
+from consilience.settings import DEFAULT_SETTINGS
+
+SIZE_BUCKETS = (1, 3, 5, 10, 20, 40)
+
+
+def main() -> int:
+    """Command line; see the module docstring."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dataset")
+    parser.add_argument("--cache", required=True, help="folder of cached signals (filled on first use)")
+    parser.add_argument("--model", help="pair model JSON (default: the shipped one)")
+    parser.add_argument("--top", type=int, default=15, help="stories listed on each side")
+    args = parser.parse_args()
+    dataset = load_labelled(args.dataset)
+    signals = dataset_signals(dataset, DEFAULT_SETTINGS, cache=Path(args.cache))
+    model = PairModel.load(args.model) if args.model else PairModel.for_embedder(get_embedder("auto").name)
+    story_of, _ = replay(signals, model)
+    lead = {s.id: s.lead[:80].replace("\n", " ") for s in signals}
+    total = len(story_of)
+    predicted: dict[str, list[str]] = collections.defaultdict(list)
+    gold: dict[str, list[str]] = collections.defaultdict(list)
+    for article, story in story_of.items():
+        predicted[story].append(article)
+        gold[dataset.gold[article]].append(article)
+
+    def losses(groups: dict[str, list[str]], other: dict[str, str]) -> list[tuple[float, str, collections.Counter]]:
+        rows = []
+        for key, members in groups.items():
+            parts = collections.Counter(other[a] for a in members)
+            loss = sum(1 - parts[other[a]] / len(members) for a in members) / total
+            rows.append((loss, key, parts))
+        return sorted(rows, key=lambda row: -row[0])
+
+    precision = losses(predicted, dataset.gold)
+    recall = losses(gold, story_of)
+    print(
+        f"{args.dataset}: {total} articles, BCubed P loss {sum(r[0] for r in precision):.3f}, "
+        f"R loss {sum(r[0] for r in recall):.3f}"
+    )
+    print("\ncostliest predicted stories (precision): loss, size, gold stories in it, a member's lead")
+    for loss, story, parts in precision[: args.top]:
+        print(f"  {loss:.4f}  {len(predicted[story]):4d}  {len(parts):3d}  {lead[predicted[story][0]]}")
+    print("\ncostliest gold stories (recall): loss, size, parts, a member's lead")
+    for loss, story, parts in recall[: args.top]:
+        sizes = "+".join(str(n) for _, n in parts.most_common())
+        print(f"  {loss:.4f}  {len(gold[story]):4d}  {sizes:>12}  {lead[gold[story][0]]}")
+    by_size: collections.Counter = collections.Counter()
+    for loss, story, _ in precision:
+        size = len(predicted[story])
+        by_size[next((f"<= {b}" for b in SIZE_BUCKETS if size <= b), f"> {SIZE_BUCKETS[-1]}")] += loss
+    by_parts: collections.Counter = collections.Counter()
+    singles = 0.0
+    for loss, _, parts in recall:
+        by_parts[len(parts)] += loss
+        singles += loss if 1 in parts.values() and len(parts) > 1 else 0.0
+    labels = [f"<= {b}" for b in SIZE_BUCKETS] + [f"> {SIZE_BUCKETS[-1]}"]
+    print("\nprecision loss by predicted story size: " + ", ".join(f"{k} {by_size[k]:.3f}" for k in labels))
+    print(
+        "recall loss by parts a gold story was cut into: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in sorted(by_parts.items()) if v)
+    )
+    print(f"recall loss of gold stories with a part of one article: {singles:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
