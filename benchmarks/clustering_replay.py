@@ -1,14 +1,17 @@
 """Replay the stream clusterer on cached article signals: quality of the assignment step alone.
 
     python benchmarks/clustering_replay.py ../shared/datasets/*-dev.jsonl ../shared/datasets/{uci-headlines,meantime-xling}.jsonl \
-        --cache /tmp/cache [--model PATH] [--redate-undated 30 90 300] [--set SETTING=NUMBER]
+        --cache /tmp/cache [--model PATH] [--redate-undated 30 90 300] [--shuffle-undated] [--set SETTING=NUMBER]
 
 Signals (embeddings, terms, names) are computed once per file and cached, so a
 pair model or a setting can be compared on every file in a minute. Each file is
 fed in publication order (``StreamClusterer.add_signals``), then ``consolidate()``,
 exactly as ``cluster_articles`` does after embedding. ``--redate-undated N...`` also
 replays each file that has undated stories with those stories dated, N a day (a
-dense stream, see ``redate_undated``). Prints one row per file: BCubed P / R / F1,
+dense stream, see ``redate_undated``). ``--shuffle-undated`` also replays each file
+with undated articles with those articles in a shuffled order (a hash of their ids;
+row ``FILE~shuffled``): in the files, a story's undated articles are neighbours, which
+says nothing about how news arrives. Prints one row per file: BCubed P / R / F1,
 pairwise F1, stories, and assignment speed (articles/s from signals to story).
 """
 
@@ -18,6 +21,7 @@ import argparse
 import copy
 import json
 import time
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,6 +47,12 @@ def replay(signals: list, model: PairModel, settings: Settings = DEFAULT_SETTING
     return story_of, len(signals) / max(seconds, 1e-9)
 
 
+def shuffled_undated(signals: list) -> list:
+    """``signals`` with the dated ones first, in order, then the undated ones in a fixed hash order of their ids."""
+    undated = sorted((s for s in signals if s.time is None), key=lambda s: (zlib.crc32(s.id.encode("utf-8")), s.id))
+    return [s for s in signals if s.time is not None] + undated
+
+
 def main() -> int:
     """Command line; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,6 +61,7 @@ def main() -> int:
     parser.add_argument("--model", help="pair model JSON (default: the shipped one for the embedder)")
     parser.add_argument("--embedder", default="auto", help="clustering vectors (default: MiniLM)")
     parser.add_argument("--redate-undated", type=int, nargs="+", default=[], metavar="N")
+    parser.add_argument("--shuffle-undated", action="store_true", help="also replay undated articles shuffled")
     parser.add_argument(
         "--set",
         action="append",
@@ -72,7 +83,10 @@ def main() -> int:
     for path in args.datasets:
         dataset = load_labelled(path)
         signals = dataset_signals(dataset, settings, cache=Path(args.cache))
-        for name, variant in signal_variants(dataset, signals, args.redate_undated):
+        variants = signal_variants(dataset, signals, args.redate_undated)
+        if args.shuffle_undated and any(s.time is None for s in signals):
+            variants.insert(1, (f"{dataset.name}~shuffled", shuffled_undated(signals)))
+        for name, variant in variants:
             story_of, speed = replay(variant, model, settings)
             scores = score_clustering(dataset.gold, story_of)
             row = {"file": name, "stories": len(set(story_of.values())), "assign_per_s": round(speed, 1)}
