@@ -9,24 +9,39 @@ stories, its recall loss the share of its gold story filed elsewhere, each
 divided by the number of articles, so that the losses of all stories add up to
 1 - P and 1 - R. Prints the costliest predicted and gold stories with the lead of
 one member, and the losses grouped by predicted story size and by the number of
-parts a gold story was cut into.
+parts a gold story was cut into. Then the look-alikes (``StreamClusterer.look_alikes``,
+what ``consilience stories PATH`` prints under each story): how often a predicted
+story that holds part of a split gold story names another part among them, and how
+many look-alikes are the same gold story.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import copy
 from pathlib import Path
 
-from clustering_replay import replay
-
-from consilience.cluster.pairs import PairModel
+from consilience.cluster.pairs import PairModel, StoryState
+from consilience.cluster.stream import MemoryArchive, StoryLedger, StreamClusterer
 from consilience.cluster.train import dataset_signals
 from consilience.embed import get_embedder
 from consilience.evaluate.datasets import load_labelled
 from consilience.settings import DEFAULT_SETTINGS
 
 SIZE_BUCKETS = (1, 3, 5, 10, 20, 40)
+
+
+class KeepingArchive(MemoryArchive):
+    """The clusterer's in-memory archive, also keeping every story it retired (for the look-alikes at the end)."""
+
+    def __init__(self, limit: int, window_days: float) -> None:
+        super().__init__(limit, window_days)
+        self.retired: dict[str, StoryState] = {}
+
+    def retire(self, state: StoryState) -> None:
+        super().retire(state)
+        self.retired[state.id] = state
 
 
 def main() -> int:
@@ -40,7 +55,16 @@ def main() -> int:
     dataset = load_labelled(args.dataset)
     signals = dataset_signals(dataset, DEFAULT_SETTINGS, cache=Path(args.cache))
     model = PairModel.load(args.model) if args.model else PairModel.for_embedder(get_embedder("auto").name)
-    story_of, _ = replay(signals, model)
+    settings = DEFAULT_SETTINGS
+    archive = KeepingArchive(
+        settings.cluster_archive_limit, max(settings.cluster_window_days, settings.cluster_reopen_days)
+    )
+    clusterer = StreamClusterer(settings, model=model, archive=archive)
+    ledger = StoryLedger()
+    for s in signals:  # as clustering_replay.replay does
+        ledger.apply(clusterer.add_signals(copy.copy(s)))
+    ledger.apply(clusterer.consolidate())
+    story_of = {article: story.id for story in ledger.stories() for article in story.articles}
     lead = {s.id: s.lead[:80].replace("\n", " ") for s in signals}
     total = len(story_of)
     predicted: dict[str, list[str]] = collections.defaultdict(list)
@@ -86,6 +110,23 @@ def main() -> int:
         + ", ".join(f"{k} {v:.3f}" for k, v in sorted(by_parts.items()) if v)
     )
     print(f"recall loss of gold stories with a part of one article: {singles:.3f}")
+
+    states = [clusterer.active.get(story) or archive.retired[story] for story in predicted]
+    found = clusterer.look_alikes(states)
+    majority = {story: collections.Counter(dataset.gold[a] for a in members).most_common(1)[0][0]
+                for story, members in predicted.items()}  # fmt: skip
+    parts: dict[str, set[str]] = collections.defaultdict(set)
+    for story, story_gold in majority.items():
+        parts[story_gold].add(story)
+    split = [story for story in predicted if len(parts[majority[story]]) > 1]
+    named = sum(1 for story in split if any(majority[a.story] == majority[story] for a in found[story]))
+    entries = [(story, alike) for story, alikes in found.items() for alike in alikes]
+    same = sum(1 for story, alike in entries if majority[alike.story] == majority[story])
+    print(
+        f"\nlook-alikes: {len(split)} of {len(predicted)} predicted stories hold part of a split gold story "
+        f"(by majority); {named} of them ({named / max(1, len(split)):.0%}) name another part; "
+        f"{same} of {len(entries)} look-alikes ({same / max(1, len(entries)):.0%}) are the same gold story"
+    )
     return 0
 
 

@@ -53,6 +53,12 @@ def test_two_bundled_stories_are_kept_apart(capsys: pytest.CaptureFixture[str]) 
     stories = json.loads(capsys.readouterr().out)["stories"]
     groups = [{a.split("_")[0] for a in s["articles"]} for s in stories]
     assert all(len(g) == 1 for g in groups), groups
+    topic = {s["id"]: g.pop() for s, g in zip(stories, groups, strict=True)}
+    for story in stories:  # look-alikes: other stories of the same event kind, with the odds of being one event
+        for alike in story["look_alikes"]:
+            assert alike["story"] != story["id"] and topic[alike["story"]] == topic[story["id"]]
+            assert set(alike) == {"story", "cosine", "probability", "days_apart"}
+            assert alike["days_apart"] is None and 0.0 <= alike["probability"] <= 1.0  # undated: always scored
 
 
 def test_single_article_gives_a_one_article_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from consilience.clean import clean_article
 from consilience.cli import EXIT_NO_ARTICLES, EXIT_OK, main
-from consilience.cluster import StoryLedger, StreamClusterer, cluster_articles, publication_order
+from consilience.cluster import StoryLedger, StoryState, StreamClusterer, cluster_articles, publication_order
 from consilience.evaluate import load_labelled, score_clustering
 from consilience.evaluate.datasets import LabelledDataset, redate_undated
 from consilience.model import Article
@@ -117,6 +117,74 @@ def test_retired_stories_are_reopened_by_a_later_report() -> None:
     assert story["q1"] == story["q2"] != story["h1"] == story["h2"]
 
 
+OTHER_QUAKE = (
+    "An earthquake of magnitude 5.9 shook Qeshm island in the Gulf on Sunday, killing at least ten people and "
+    "flattening mud-brick homes in several villages, Iranian state media said. Rescue teams were sent from Bandar Abbas."
+)
+
+
+def _quakes_years_apart() -> list[Article]:
+    day = dt.datetime(2008, 9, 10, 8, tzinfo=dt.UTC)
+    return [
+        _article("quake-1", QUAKE, title="Quake hits island off south Iran, five hurt", published=day),
+        _article("quake-2", QUAKE_2, title="Five wounded by quake in southern Iran", published=day.replace(hour=11)),
+        _article("vote-1", VOTE, title="Turkmenistan votes for parliament", published=day.replace(hour=12)),
+        _article("quake-2005", OTHER_QUAKE, title="Quake kills ten on Iran's Qeshm island", published=dt.datetime(2005, 11, 27, tzinfo=dt.UTC)),
+    ]  # fmt: skip
+
+
+def test_look_alikes_name_a_similar_event_and_how_likely_it_is_the_same_one() -> None:
+    """Two quakes on one island three years apart: two stories, each the other's look-alike, judged apart."""
+    articles = _quakes_years_apart()
+    assert all(story.look_alikes == [] for story in cluster_articles(articles))  # only when asked for
+    stories = cluster_articles(articles, look_alikes=True)
+    story_of = {a: s for s in stories for a in s.articles}
+    assert story_of["quake-1"] is story_of["quake-2"] is not story_of["quake-2005"]
+    recent, old, vote = story_of["quake-1"], story_of["quake-2005"], story_of["vote-1"]
+    (alike,) = recent.look_alikes
+    assert alike.story == old.id and DEFAULT_SETTINGS.cluster_look_alike_cosine <= alike.cosine < 1.0
+    assert alike.probability is None and alike.days_apart is not None and alike.days_apart > 1000  # never merged
+    assert [a.story for a in old.look_alikes] == [recent.id] and old.look_alikes[0].cosine == alike.cosine
+    assert vote.look_alikes == []  # an election reads like no quake
+
+
+def test_a_look_alike_of_the_same_weeks_gets_the_pair_models_probability(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within the window, a look-alike is scored as a whole, with the best third story of those weeks as rival."""
+    articles = _quakes_years_apart()
+    articles[-1] = replace(articles[-1], published=dt.datetime(2008, 9, 17, tzinfo=dt.UTC))  # a week later
+    clusterer = StreamClusterer(multilingual=None)
+    rival_of: dict[tuple[str, ...], float] = {}  # (members of a, then of b) -> the last rival given
+
+    def probability(a: StoryState, b: StoryState, rival: float) -> float:
+        rival_of[tuple(sorted(m.id for m in a.members)) + tuple(sorted(m.id for m in b.members))] = rival
+        sides = {m.id for m in a.members} | {m.id for m in b.members}
+        return 0.9 if sides <= {"quake-1", "quake-2"} else 0.1  # below even a lone article's merge
+
+    _decide_pairs_with(clusterer, probability, monkeypatch)
+    stories = cluster_articles(articles, clusterer=clusterer, look_alikes=True)
+    story_of = {a: s for s in stories for a in s.articles}
+    recent, other, vote = story_of["quake-1"], story_of["quake-2005"], story_of["vote-1"]
+    assert recent is story_of["quake-2"] and len(stories) == 3
+    (alike,) = recent.look_alikes
+    assert alike.story == other.id and alike.probability == 0.1 and alike.days_apart == pytest.approx(6.5, abs=0.1)
+    state = {s.id: StoryState.of(s.id, [clusterer.extractor.extract([a])[0] for a in articles if a.id in s.articles])
+             for s in stories}  # fmt: skip
+    rival = max(float(np.dot(state[recent.id].centroid, state[vote.id].centroid)), 0.0)
+    assert rival_of[("quake-1", "quake-2", "quake-2005")] == pytest.approx(rival, abs=1e-4)
+
+
+def test_look_alikes_reach_retired_stories_and_leave_the_stories_as_they_were() -> None:
+    # every other story is retired at once, and the in-memory archive forgets it at once
+    settings = replace(DEFAULT_SETTINGS, cluster_max_active=1, cluster_archive_limit=0)
+    articles = _quakes_years_apart()
+    plain = _groups(cluster_articles(articles, settings))
+    stories = cluster_articles(articles, settings, look_alikes=True)
+    assert _groups(stories) == plain
+    story_of = {a: s for s in stories for a in s.articles}
+    assert [a.story for a in story_of["quake-1"].look_alikes] == [story_of["quake-2005"].id]
+    assert [a.story for a in story_of["quake-2005"].look_alikes] == [story_of["quake-1"].id]
+
+
 def test_a_follow_up_weeks_later_reopens_its_story_and_a_late_one_does_not(seed_paths: list[Path]) -> None:
     """A story idle for longer than the window is retired; a matching report within the reopen horizon reopens it."""
     settings = replace(DEFAULT_SETTINGS, cluster_window_days=14.0, cluster_reopen_days=60.0)
@@ -213,6 +281,7 @@ def test_stories_cli_prints_input_ids(tmp_path: Path, capsys: pytest.CaptureFixt
     stories = json.loads(capsys.readouterr().out)["stories"]
     assert sorted(a for s in stories for a in s["articles"]) == ["A-1", "A-2", "B-1"]
     assert {frozenset(s["articles"]) for s in stories} == {frozenset({"A-1", "A-2"}), frozenset({"B-1"})}
+    assert all(s["look_alikes"] == [] for s in stories)  # a quake does not read like a heist
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     assert main(["stories", str(empty), "--json"]) == EXIT_NO_ARTICLES

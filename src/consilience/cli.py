@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ConsilienceError, InputError, NoArticlesError
-from .model import Article, Story
+from .model import Article, LookAlike, Story, to_plain
 
 if TYPE_CHECKING:
     from .incremental import IngestReport
@@ -207,7 +207,7 @@ def _stories(args: argparse.Namespace) -> int:
         raise NoArticlesError("no articles found in " + ", ".join(args.paths))
     warnings: list[str] = []
     mark_duplicates(articles, warnings)
-    stories = cluster_articles(articles)
+    stories = cluster_articles(articles, look_alikes=True)
     by_id = {a.id: a for a in articles}
     if args.json:
         payload = {"stories": [_story_json(story, by_id) for story in stories]}
@@ -221,6 +221,8 @@ def _stories(args: argparse.Namespace) -> int:
                 copy = story.republished.get(article_id) or article.duplicate_of
                 note = f"  [copy of {copy}]" if copy else ""
                 print(f"  {article_id}  {(article.title or article.text).splitlines()[0][:80]}{note}")
+            for alike in story.look_alikes:
+                print(f"  looks like {alike.story} (cosine {alike.cosine:.2f}): {_look_alike_verdict(alike)}")
     return EXIT_OK
 
 
@@ -531,6 +533,13 @@ def _write_parquet(store: Store, path: Path) -> None:
     temporary.replace(path)
 
 
+def _look_alike_verdict(alike: LookAlike) -> str:
+    if alike.probability is None:
+        return f"{alike.days_apart:,.0f} days apart, another event"
+    verdict = "kept apart" if alike.probability < 0.5 else "may be the same event"
+    return f"same event p {alike.probability:.2f}, {verdict}"
+
+
 def _story_json(story: Story, by_id: dict[str, Article]) -> dict[str, object]:
     members = [by_id[a] for a in story.articles]
     dates = sorted(a.published.isoformat() for a in members if a.published)
@@ -544,6 +553,7 @@ def _story_json(story: Story, by_id: dict[str, Article]) -> dict[str, object]:
         "languages": sorted({a.language for a in members if a.language}),
         "outlets": sorted({a.outlet for a in members if a.outlet}),
         "titles": [a.title for a in members if a.title][:3],
+        "look_alikes": [to_plain(alike) for alike in story.look_alikes],
     }
 
 

@@ -247,6 +247,18 @@ class TimelineEntry:
 
 
 @dataclass
+class LookAlike:
+    """Another story that reads like this one, and how likely the pair model finds the two one event."""
+
+    story: str
+    cosine: float  # of the two stories' mean title + lead vectors
+    # that the two are one event, the two scored as wholes (a merge needs 0.5); None when they lie further apart
+    # in time than the clusterer's window: it never merges such stories, whatever they read like
+    probability: float | None
+    days_apart: float | None  # between the two stories' publication spans (None when either is undated)
+
+
+@dataclass
 class Story:
     """Articles reporting the same event."""
 
@@ -255,6 +267,8 @@ class Story:
     event_date: dt.date | None = None
     event_date_evidence: str = ""
     republished: dict[str, str] = field(default_factory=dict)  # article -> the article it copies
+    # the nearest other stories, most alike first (filled when asked for: `cluster_articles(look_alikes=True)`)
+    look_alikes: list[LookAlike] = field(default_factory=list)
 
 
 @dataclass

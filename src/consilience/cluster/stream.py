@@ -30,7 +30,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from ..embed import Embedder, get_embedder, get_multilingual_embedder
-from ..model import Article, Story
+from ..model import Article, LookAlike, Story
 from ..settings import DEFAULT_SETTINGS, Settings
 from .neardup import NearDuplicateIndex
 from .pairs import PairModel, StoryState, pair_features_many, rivals
@@ -231,6 +231,55 @@ class StreamClusterer:
             if best is not None:
                 self._merge(state, best[1], best[0], events)
         return events
+
+    def look_alikes(self, stories: Sequence[StoryState], limit: int | None = None) -> dict[str, list[LookAlike]]:
+        """For each of ``stories``, the others nearest to it and the pair model's probability that they are one event.
+
+        What a reader checks when two stories read alike: the ``limit`` nearest
+        by centroid cosine (default ``cluster_look_alikes``), from
+        ``cluster_look_alike_cosine`` up, most alike first, each pair scored as
+        wholes as consolidation scores them. Stories further apart in time than
+        the window are listed with no probability: the clusterer never merges
+        them (the same island's quake three years earlier). The rival of a
+        dated pair (the ``dense_margin`` feature) is the story's best other
+        story among ``stories`` within the window.
+        """
+        limit = self.settings.cluster_look_alikes if limit is None else limit
+        found: dict[str, list[LookAlike]] = {state.id: [] for state in stories}
+        if limit <= 0 or len(stories) < 2:
+            return found
+        centroids = np.stack([state.centroid for state in stories])
+        nan = float("nan")
+        firsts = np.array([nan if s.first is None else s.first for s in stories])
+        lasts = np.array([nan if s.last is None else s.last for s in stories])
+        window = self.settings.cluster_window_days
+        block = 512
+        for begin in range(0, len(stories), block):
+            for row, cosines in enumerate(centroids[begin : begin + block] @ centroids.T, start=begin):
+                cosines[row] = -np.inf
+                nearest = np.argsort(-cosines, kind="stable")[:limit]
+                chosen = [int(i) for i in nearest if cosines[i] >= self.settings.cluster_look_alike_cosine]
+                if not chosen:
+                    continue
+                # days between the spans; NaN when either side is undated, and NaN compares False: never apart
+                gaps = np.maximum(np.maximum(firsts - lasts[row], firsts[row] - lasts), 0.0)
+                near = np.where(gaps > window, -np.inf, cosines)
+                best, runner_up = np.argsort(-near, kind="stable")[:2]
+                compared = [i for i in chosen if not gaps[i] > window]
+                rival = [max(float(near[runner_up if i == best else best]), 0.0) for i in compared]
+                state = stories[row]
+                scored = self._probabilities(state, [stories[i] for i in compared], rival) if compared else []
+                probability = dict(zip(compared, scored, strict=True))
+                found[state.id] = [
+                    LookAlike(
+                        stories[i].id,
+                        round(float(cosines[i]), 4),
+                        round(probability[i], 4) if i in probability else None,
+                        None if np.isnan(gaps[i]) else round(float(gaps[i]), 1),
+                    )
+                    for i in chosen
+                ]
+        return found
 
     # -- decisions ----------------------------------------------------------------------------------------------
     def _place(self, signals: ArticleSignals) -> list[ClusterEvent]:
@@ -562,9 +611,16 @@ def cluster_articles(
     settings: Settings = DEFAULT_SETTINGS,
     embedder: Embedder | None = None,
     clusterer: StreamClusterer | None = None,
+    look_alikes: bool = False,
 ) -> list[Story]:
-    """Group articles into stories, feeding them once each in publication order."""
-    clusterer = clusterer or StreamClusterer(settings, embedder)
+    """Group articles into stories, feeding them once each in publication order.
+
+    ``look_alikes``: also give each story its nearest other stories with the
+    probability that they are one event (:meth:`StreamClusterer.look_alikes`).
+    """
+    if clusterer is None:
+        archive = _KeepingArchive(settings.cluster_archive_limit, _reopen_days(settings)) if look_alikes else None
+        clusterer = StreamClusterer(settings, embedder, archive=archive)
     ordered = [articles[i] for i in publication_order(articles)]
     ledger = StoryLedger()
     for events in clusterer.add_many(ordered):
@@ -574,4 +630,28 @@ def cluster_articles(
     story_of = {a: story for story in stories for a in story.articles}
     for article, original in ledger.republished_of.items():
         story_of[article].republished[article] = original
+    if look_alikes:
+        kept = clusterer.archive.retired if isinstance(clusterer.archive, _KeepingArchive) else {}
+        states = [clusterer.active.get(s.id) or kept.get(s.id) or clusterer.archive.peek(s.id) for s in stories]
+        found = clusterer.look_alikes([state for state in states if state is not None])
+        for story in stories:
+            story.look_alikes = found.get(story.id, [])
     return stories
+
+
+class _KeepingArchive(MemoryArchive):
+    """A :class:`MemoryArchive` that also keeps the last state of every story it retired.
+
+    For a run over a finite input, whose stories are compared with each other
+    at the end: the archive itself still forgets beyond its limit, so the
+    stories are the same as without it.
+    """
+
+    def __init__(self, limit: int = 2000, window_days: float | None = None) -> None:
+        super().__init__(limit, window_days)
+        self.retired: dict[str, StoryState] = {}
+
+    def retire(self, state: StoryState) -> None:
+        """Archive ``state`` and keep it."""
+        super().retire(state)
+        self.retired[state.id] = state
