@@ -46,6 +46,11 @@ def test_bundled_example_reports_the_real_conflict(tmp_path: Path, capsys: pytes
         values |= {(c["amount"], c["currency"]) for c in mention["value"]["conversions"]}
     assert (1.08e8, "USD") in values and (1.37e8, "USD") in values
     assert html.read_text().startswith("<!doctype html>") and "Story s1" in md.read_text()
+    ids = {s["id"] for s in report["stories"]}
+    alikes = [(s["id"], a) for s in report["stories"] for a in s["look_alikes"]]
+    for story_id, alike in alikes:  # named by the report's own story ids, never the story itself
+        assert alike["story"] in ids and alike["story"] != story_id and 0.0 <= alike["probability"] < 0.5
+    assert ("Looks like" in md.read_text()) == ("Looks like" in html.read_text()) == bool(alikes)
 
 
 def test_two_bundled_stories_are_kept_apart(capsys: pytest.CaptureFixture[str]) -> None:

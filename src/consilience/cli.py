@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ConsilienceError, InputError, NoArticlesError
-from .model import Article, LookAlike, Story, to_plain
+from .model import Article, Story, to_plain
 
 if TYPE_CHECKING:
     from .incremental import IngestReport
@@ -198,6 +198,7 @@ def _stories(args: argparse.Namespace) -> int:
     from .cluster import cluster_articles
     from .ingest import read_inputs
     from .pipeline import mark_duplicates
+    from .render.common import look_alike_verdict
 
     read = read_inputs(args.paths, strict=args.strict)
     for warning in read.warnings:
@@ -222,7 +223,7 @@ def _stories(args: argparse.Namespace) -> int:
                 note = f"  [copy of {copy}]" if copy else ""
                 print(f"  {article_id}  {(article.title or article.text).splitlines()[0][:80]}{note}")
             for alike in story.look_alikes:
-                print(f"  looks like {alike.story} (cosine {alike.cosine:.2f}): {_look_alike_verdict(alike)}")
+                print(f"  looks like {alike.story} (cosine {alike.cosine:.2f}): {look_alike_verdict(alike)}")
     return EXIT_OK
 
 
@@ -531,13 +532,6 @@ def _write_parquet(store: Store, path: Path) -> None:
         if writer is not None:
             writer.close()
     temporary.replace(path)
-
-
-def _look_alike_verdict(alike: LookAlike) -> str:
-    if alike.probability is None:
-        return f"{alike.days_apart:,.0f} days apart, another event"
-    verdict = "kept apart" if alike.probability < 0.5 else "may be the same event"
-    return f"same event p {alike.probability:.2f}, {verdict}"
 
 
 def _story_json(story: Story, by_id: dict[str, Article]) -> dict[str, object]:

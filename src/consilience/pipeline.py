@@ -42,9 +42,12 @@ def compare(
     mark_duplicates(kept, warnings)
     annotate_articles(kept, settings, progress=progress)
     embedder = embedder or get_embedder()
-    stories = sorted(cluster_articles(kept, settings, embedder), key=lambda s: -len(s.articles))
-    for number, story in enumerate(stories, 1):
-        story.id = f"s{number}"  # largest story first; ids are final before facts are named after them
+    stories = sorted(cluster_articles(kept, settings, embedder, look_alikes=True), key=lambda s: -len(s.articles))
+    renamed = {story.id: f"s{number}" for number, story in enumerate(stories, 1)}
+    for story in stories:
+        story.id = renamed[story.id]  # largest story first; ids are final before facts are named after them
+        for alike in story.look_alikes:
+            alike.story = renamed[alike.story]
     compared = [compare_story(story, kept, settings, embedder) for story in stories]
     return Comparison(articles=kept, stories=compared, warnings=warnings)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Comparison, Fact, FactStatus, StoryComparison
+from ..model import Comparison, Fact, FactStatus, LookAlike, StoryComparison
 
 STATUS_LABEL = {
     FactStatus.CORROBORATED: "corroborated",
@@ -20,6 +20,14 @@ def source_numbers(comparison: Comparison) -> dict[str, int]:
 def cite(article_ids: list[str], numbers: dict[str, int]) -> str:
     """ "[1][2]" for the given articles."""
     return "".join(f"[{numbers[a]}]" for a in article_ids if a in numbers)
+
+
+def look_alike_verdict(alike: LookAlike) -> str:
+    """What the clusterer made of a look-alike story: the days between them, or the probability of one event."""
+    if alike.probability is None:
+        return f"{alike.days_apart:,.0f} days apart, another event"
+    verdict = "kept apart" if alike.probability < 0.5 else "may be the same event"
+    return f"same event p {alike.probability:.2f}, {verdict}"
 
 
 def counts(item: StoryComparison) -> dict[FactStatus, int]:

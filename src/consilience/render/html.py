@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from ..model import Comparison, FactStatus
-from .common import STATUS_LABEL, counts, source_numbers
+from .common import STATUS_LABEL, counts, look_alike_verdict, source_numbers
 
 _CSS = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
@@ -50,6 +50,11 @@ def to_html(comparison: Comparison) -> str:
             parts.append(
                 f"<p><strong>Event date:</strong> {story.event_date.isoformat()} "
                 f"<span class='muted'>{escape(story.event_date_evidence)}</span></p>"
+            )
+        for alike in story.look_alikes:
+            parts.append(
+                f"<p><strong>Looks like</strong> story {escape(alike.story)} "
+                f"<span class='muted'>(cosine {alike.cosine:.2f}): {escape(look_alike_verdict(alike))}</span></p>"
             )
         parts.append(
             f"<p><span class='corroborated'>{tally[FactStatus.CORROBORATED]} corroborated</span> · "

@@ -46,6 +46,7 @@ def _story(item: StoryComparison) -> dict[str, Any]:
         "articles": list(item.story.articles),
         "event_date": to_plain(item.story.event_date),
         "event_date_evidence": item.story.event_date_evidence,
+        "look_alikes": [to_plain(alike) for alike in item.story.look_alikes],
         "entities": [to_plain(e) for e in item.entities],
         "facts": [
             {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import Comparison, FactStatus
-from .common import STATUS_LABEL, cite, counts, source_numbers
+from .common import STATUS_LABEL, cite, counts, look_alike_verdict, source_numbers
 
 
 def _md(text: str) -> str:
@@ -35,6 +35,8 @@ def to_markdown(comparison: Comparison) -> str:
         if story.event_date:
             out.append(f"**Event date:** {story.event_date.isoformat()} ({_md(story.event_date_evidence)})")
             out.append("")
+        for alike in story.look_alikes:
+            out += [f"**Looks like** story {alike.story} (cosine {alike.cosine:.2f}): {look_alike_verdict(alike)}", ""]
         out.append(
             f"{tally[FactStatus.CORROBORATED]} corroborated, {tally[FactStatus.SINGLE_SOURCE]} single-source, "
             f"{tally[FactStatus.CONFLICT]} conflicting facts."

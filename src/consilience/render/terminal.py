@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..model import Comparison, FactStatus
-from .common import STATUS_LABEL, cite, counts, notable_single_source, source_numbers
+from .common import STATUS_LABEL, cite, counts, look_alike_verdict, notable_single_source, source_numbers
 
 _STYLE = {
     FactStatus.CORROBORATED: "green",
@@ -43,6 +43,10 @@ def print_report(comparison: Comparison, console: Console | None = None, single_
         if story.event_date:
             console.print(
                 f"[bold]Event date[/] {story.event_date.isoformat()}  [dim]{escape(story.event_date_evidence)}[/]"
+            )
+        for alike in story.look_alikes:
+            console.print(
+                f"[bold]Looks like[/] story {alike.story} [dim](cosine {alike.cosine:.2f}): {look_alike_verdict(alike)}[/]"
             )
         console.print(
             f"[green]{tally[FactStatus.CORROBORATED]} corroborated[/] · "
