@@ -22,26 +22,14 @@ import collections
 import copy
 from pathlib import Path
 
-from consilience.cluster.pairs import PairModel, StoryState
-from consilience.cluster.stream import MemoryArchive, StoryLedger, StreamClusterer
+from consilience.cluster import KeepingArchive, StoryLedger, StreamClusterer
+from consilience.cluster.pairs import PairModel
 from consilience.cluster.train import dataset_signals
 from consilience.embed import get_embedder
 from consilience.evaluate.datasets import load_labelled
 from consilience.settings import DEFAULT_SETTINGS
 
 SIZE_BUCKETS = (1, 3, 5, 10, 20, 40)
-
-
-class KeepingArchive(MemoryArchive):
-    """The clusterer's in-memory archive, also keeping every story it retired (for the look-alikes at the end)."""
-
-    def __init__(self, limit: int, window_days: float) -> None:
-        super().__init__(limit, window_days)
-        self.retired: dict[str, StoryState] = {}
-
-    def retire(self, state: StoryState) -> None:
-        super().retire(state)
-        self.retired[state.id] = state
 
 
 def main() -> int:

@@ -50,7 +50,8 @@ class Settings:
     cluster_max_active: int = 5000  # beyond this many active stories, the idlest are retired
     cluster_archive_limit: int = 2000  # retired stories the in-memory archive keeps
     # look-alikes (cluster_articles(look_alikes=True), `consilience stories PATH`): this many nearest other stories
-    # per story, from this centroid cosine (unrelated news reads below 0.3, one topic's stories above 0.5)
+    # per story, from this centroid cosine: 1% of pairs of unrelated dev stories reach it, 82% of the two events of
+    # one ECB+ topic (benchmarks/story_cosines.py, docs/benchmarks.md)
     cluster_look_alikes: int = 3
     cluster_look_alike_cosine: float = 0.5
     near_duplicate_jaccard: float = 0.8  # MinHash Jaccard of word 5-grams for a republished copy

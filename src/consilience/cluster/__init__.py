@@ -12,6 +12,7 @@ from .pairs import FEATURES, PairModel, StoryState, pair_features
 from .signals import ArticleSignals, SignalExtractor, TermStats
 from .stream import (
     ClusterEvent,
+    KeepingArchive,
     MemoryArchive,
     StoryArchive,
     StoryLedger,
@@ -24,6 +25,7 @@ __all__ = [
     "FEATURES",
     "ArticleSignals",
     "ClusterEvent",
+    "KeepingArchive",
     "MemoryArchive",
     "NearDuplicateIndex",
     "PairModel",

@@ -619,7 +619,7 @@ def cluster_articles(
     probability that they are one event (:meth:`StreamClusterer.look_alikes`).
     """
     if clusterer is None:
-        archive = _KeepingArchive(settings.cluster_archive_limit, _reopen_days(settings)) if look_alikes else None
+        archive = KeepingArchive(settings.cluster_archive_limit, _reopen_days(settings)) if look_alikes else None
         clusterer = StreamClusterer(settings, embedder, archive=archive)
     ordered = [articles[i] for i in publication_order(articles)]
     ledger = StoryLedger()
@@ -631,7 +631,7 @@ def cluster_articles(
     for article, original in ledger.republished_of.items():
         story_of[article].republished[article] = original
     if look_alikes:
-        kept = clusterer.archive.retired if isinstance(clusterer.archive, _KeepingArchive) else {}
+        kept = clusterer.archive.retired if isinstance(clusterer.archive, KeepingArchive) else {}
         states = [clusterer.active.get(s.id) or kept.get(s.id) or clusterer.archive.peek(s.id) for s in stories]
         found = clusterer.look_alikes([state for state in states if state is not None])
         for story in stories:
@@ -639,12 +639,12 @@ def cluster_articles(
     return stories
 
 
-class _KeepingArchive(MemoryArchive):
-    """A :class:`MemoryArchive` that also keeps the last state of every story it retired.
+class KeepingArchive(MemoryArchive):
+    """A :class:`MemoryArchive` that also keeps the last state of every story it retired (``retired``).
 
-    For a run over a finite input, whose stories are compared with each other
-    at the end: the archive itself still forgets beyond its limit, so the
-    stories are the same as without it.
+    For a run over a finite input whose stories are compared with each other
+    at the end (:func:`cluster_articles` with look-alikes): the archive itself
+    still forgets beyond its limit, so the stories are the same as without it.
     """
 
     def __init__(self, limit: int = 2000, window_days: float | None = None) -> None:
