@@ -190,6 +190,30 @@ def test_show_caches_annotations_and_comparison(store_location: str) -> None:
             compare_stored_story(store, "nope")
 
 
+def test_stored_stories_keep_their_look_alikes(store_location: str) -> None:
+    """Each ingest stores the changed stories' look-alikes; `show` reads them, merges followed, never the story itself."""
+    ingest(store_location, EXAMPLE_FILES[:1], None)  # the heist: 14 reports and the one-sentence "$160 million" one
+    with open_store(store_location) as store:
+        records = store.stories()
+        ids = {r.id for r in records}
+        found = {r.id: store.look_alikes(r.id) for r in records}
+        pairs = [(story, alike) for story, alikes in found.items() for alike in alikes]
+        assert pairs, "the lone heist report reads like the heist story"
+        for story, alike in pairs:
+            assert alike.story in ids and alike.story != story and alike.days_apart is None  # undated
+            assert alike.probability is not None and alike.probability < 0.5 and alike.cosine >= 0.5
+        story, alike = pairs[0]
+        for _ in range(2):  # computed, then from the cached comparison: the stored look-alikes both times
+            shown = compare_stored_story(store, story).stories[0].story.look_alikes
+            assert [(a.story, a.probability) for a in shown] == [(a.story, a.probability) for a in found[story]]
+        with store.writer(), store.transaction():
+            store.set_story_status(alike.story, "merged", merged_into=story)
+        assert alike.story not in [a.story for a in store.look_alikes(story)]  # merged into the story itself
+    ingest(store_location, EXAMPLE_FILES[1:], None)  # the quake, a run later: the heist's rows stay
+    with open_store(store_location) as store:
+        assert [a.story for a in store.look_alikes(story)] == [a.story for a in found[story] if a.story != alike.story]
+
+
 def test_readers_see_committed_data_while_a_writer_holds_a_transaction(
     store_location: str, hashing_embedder: object
 ) -> None:

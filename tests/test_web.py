@@ -88,6 +88,18 @@ def test_story_detail_has_conflict_brief_timeline_and_coverage(client: TestClien
     assert "conflict-toggle" in page and 'class="sentence"' in page and "Coverage" in page
 
 
+def test_story_page_links_the_look_alikes(client: TestClient) -> None:
+    shown = 0
+    for listed in client.get("/api/stories").json()["stories"]:
+        data = client.get(f"/api/stories/{listed['id']}").json()["stories"][0]
+        page = client.get(f"/stories/{listed['id']}").text
+        assert page.count('class="look-alike"') == len(data["look_alikes"])
+        for alike in data["look_alikes"]:
+            assert f'href="/stories/{alike["story"]}"' in page and alike["story"] != listed["id"]
+            shown += 1
+    assert shown, "the lone heist report and the heist story read alike"
+
+
 def test_article_page_highlights_the_sentences_behind_a_fact(client: TestClient) -> None:
     story = heist_story(client)
     fact = next(

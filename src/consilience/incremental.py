@@ -23,7 +23,7 @@ from typing import Any
 
 from . import __version__
 from .clean import clean_article, content_hash
-from .cluster import ClusterEvent, StoryState, StreamClusterer, publication_order
+from .cluster import ClusterEvent, MemoryArchive, StoryState, StreamClusterer, publication_order
 from .cluster.signals import ArticleSignals
 from .embed import Embedder
 from .errors import InputError
@@ -69,6 +69,7 @@ class Ingestor:
         self.settings = settings
         self.clusterer = restore_clusterer(store, settings, embedder)
         self.progress = progress or (lambda added: None)
+        self._changed: set[str] = set()  # stories changed since their look-alikes were last stored
 
     # -- sources ----------------------------------------------------------------------------------------------
     def ingest_sources(self, sources: Sequence[str], reader: SourceReader, report: IngestReport) -> IngestReport:
@@ -124,12 +125,21 @@ class Ingestor:
             self._file(fresh, report)
 
     def finish(self, report: IngestReport) -> None:
-        """Merge stories that grew into one another during this run, and commit."""
+        """Merge stories that grew into one another during this run, store the changed stories' look-alikes, commit."""
         events = self.clusterer.consolidate()
         if events:
             with self.store.transaction():
                 self._persist(events, report)
                 self._save_state()
+        if self._changed:
+            clusterer = self.clusterer
+            states = list(clusterer.active.values())
+            if isinstance(clusterer.archive, MemoryArchive):
+                states += clusterer.archive.states()
+            found = clusterer.look_alikes(states, of=self._changed)
+            with self.store.transaction():  # a merged story's rows go; the others' are replaced
+                self.store.put_look_alikes({story: found.get(story, []) for story in self._changed})
+            self._changed = set()
 
     def _prepare(self, article: Article, report: IngestReport) -> dict[str, Any] | None:
         size = len(article.raw_text or article.text)
@@ -194,6 +204,7 @@ class Ingestor:
                 store.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (event.story, event.other))
                 touched[event.other] = None
         merged_into = {e.other: e.story for e in events if e.kind == "merge" and e.other}
+        self._changed.update(touched)
         rows = []
         for story_id in touched:
             state = self.clusterer.active.get(story_id)
@@ -303,8 +314,11 @@ def compare_stored_story(store: Store, story_id: str, settings: Settings = DEFAU
     annotations = store.cached_annotations(record.articles, PIPELINE_VERSION)
     for article_id, data in annotations.items():
         _load_annotations(by_id[article_id], json.loads(data))
+    look_alikes = store.look_alikes(record.id)  # stored with the story, not with its cached comparison
     if cached is not None:
-        return Comparison(articles=articles, stories=[from_plain(StoryComparison, json.loads(cached))])
+        item = from_plain(StoryComparison, json.loads(cached))
+        item.story.look_alikes = look_alikes
+        return Comparison(articles=articles, stories=[item])
     missing = [a for a in articles if a.id not in annotations]
     if missing:
         annotate_articles(missing, settings)
@@ -314,7 +328,7 @@ def compare_stored_story(store: Store, story_id: str, settings: Settings = DEFAU
     for article in articles:
         if article.id in record.republished:
             article.duplicate_of = record.republished[article.id]
-    story = Story(id=record.id, articles=record.articles, republished=dict(record.republished))
+    story = Story(id=record.id, articles=record.articles, republished=dict(record.republished), look_alikes=look_alikes)
     compared = compare_story(story, articles, settings, embedder)
     conflicts = sum(1 for f in compared.facts if f.status.value == "conflict")
     store.put_comparison(

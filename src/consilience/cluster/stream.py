@@ -122,6 +122,10 @@ class MemoryArchive:
         """An archived story, left in place."""
         return self._states.get(story_id)
 
+    def states(self) -> list[StoryState]:
+        """Every story the archive holds, oldest retired first."""
+        return list(self._states.values())
+
     def __len__(self) -> int:
         return len(self._states)
 
@@ -232,7 +236,9 @@ class StreamClusterer:
                 self._merge(state, best[1], best[0], events)
         return events
 
-    def look_alikes(self, stories: Sequence[StoryState], limit: int | None = None) -> dict[str, list[LookAlike]]:
+    def look_alikes(
+        self, stories: Sequence[StoryState], limit: int | None = None, of: Iterable[str] | None = None
+    ) -> dict[str, list[LookAlike]]:
         """For each of ``stories``, the others nearest to it and the pair model's probability that they are one event.
 
         What a reader checks when two stories read alike: the ``limit`` nearest
@@ -242,10 +248,13 @@ class StreamClusterer:
         the window are listed with no probability: the clusterer never merges
         them (the same island's quake three years earlier). The rival of a
         dated pair (the ``dense_margin`` feature) is the story's best other
-        story among ``stories`` within the window.
+        story among ``stories`` within the window. ``of``: only the look-alikes
+        of these story ids (default: of every story).
         """
         limit = self.settings.cluster_look_alikes if limit is None else limit
-        found: dict[str, list[LookAlike]] = {state.id: [] for state in stories}
+        wanted = None if of is None else set(of)
+        rows = [i for i, state in enumerate(stories) if wanted is None or state.id in wanted]
+        found: dict[str, list[LookAlike]] = {stories[i].id: [] for i in rows}
         if limit <= 0 or len(stories) < 2:
             return found
         centroids = np.stack([state.centroid for state in stories])
@@ -254,8 +263,9 @@ class StreamClusterer:
         lasts = np.array([nan if s.last is None else s.last for s in stories])
         window = self.settings.cluster_window_days
         block = 512
-        for begin in range(0, len(stories), block):
-            for row, cosines in enumerate(centroids[begin : begin + block] @ centroids.T, start=begin):
+        for begin in range(0, len(rows), block):
+            chunk = rows[begin : begin + block]
+            for row, cosines in zip(chunk, centroids[chunk] @ centroids.T, strict=True):
                 cosines[row] = -np.inf
                 nearest = np.argsort(-cosines, kind="stable")[:limit]
                 chosen = [int(i) for i in nearest if cosines[i] >= self.settings.cluster_look_alike_cosine]

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..cluster.signals import ArticleSignals
 from ..errors import ConsilienceError
-from ..model import Article, CleaningEdit, to_plain
+from ..model import Article, CleaningEdit, LookAlike, to_plain
 from .codec import SIGNAL_COLUMNS, row_to_signals, signals_to_row
 from .schema import APPLICATION, MIGRATIONS, SCHEMA_VERSION, Dialect
 
@@ -284,6 +284,31 @@ class Store:
             f"ON CONFLICT (id) DO UPDATE SET {updates}",
             [[r.get(c) for c in columns] for r in rows],
         )
+
+    def put_look_alikes(self, found: dict[str, list[LookAlike]]) -> None:
+        """Replace the look-alikes of the stories in ``found`` (call inside a transaction)."""
+        if not found:
+            return
+        marks = ", ".join("?" for _ in found)
+        self.execute(f"DELETE FROM look_alikes WHERE story_id IN ({marks})", list(found))
+        self.executemany(
+            "INSERT INTO look_alikes (story_id, rank, other_id, cosine, probability, days_apart) VALUES (?, ?, ?, ?, ?, ?)",
+            [(story, rank, a.story, a.cosine, a.probability, a.days_apart)
+             for story, alikes in found.items() for rank, a in enumerate(alikes)],
+        )  # fmt: skip
+
+    def look_alikes(self, story_id: str) -> list[LookAlike]:
+        """A story's look-alikes as judged when it last changed, other stories' merges followed (most alike first)."""
+        rows = self.rows(
+            "SELECT other_id, cosine, probability, days_apart FROM look_alikes WHERE story_id = ? ORDER BY rank",
+            (story_id,),
+        )
+        found: dict[str, LookAlike] = {}
+        for other, cosine, probability, days_apart in rows:
+            current = self.resolve_story(other)
+            if current is not None and current != story_id and current not in found:
+                found[current] = LookAlike(current, cosine, probability, days_apart)
+        return list(found.values())
 
     def set_story_status(self, story_id: str, status: str, merged_into: str | None = None) -> None:
         """Mark a story retired, active or merged into another."""

@@ -140,6 +140,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        3,
+        "each story's look-alikes: the stories that read most like it, as the clusterer judged them",
+        common=(
+            """CREATE TABLE look_alikes (
+                story_id TEXT NOT NULL,
+                rank INTEGER NOT NULL,
+                other_id TEXT NOT NULL,
+                cosine {REAL} NOT NULL,
+                probability {REAL},
+                days_apart {REAL},
+                PRIMARY KEY (story_id, rank)
+            )""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -30,7 +30,7 @@ from .. import __version__
 from ..errors import ConsilienceError, InputError, NoArticlesError
 from ..model import Article, Comparison, FactStatus
 from ..render import to_json
-from ..render.common import coverage_matrix, source_numbers
+from ..render.common import coverage_matrix, look_alike_verdict, source_numbers
 from ..store import Store, StoryFilter, open_store
 
 log = logging.getLogger("consilience.web")
@@ -303,7 +303,8 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         articles = [read_text(text, f"article {n}", article_id=f"article-{n}") for n, text in enumerate(texts, 1)]
         comparison = _compare(articles)
         contexts = [
-            _story_context(Comparison(comparison.articles, [item], comparison.warnings)) for item in comparison.stories
+            _story_context(Comparison(comparison.articles, [item], comparison.warnings), story_href="#h-")
+            for item in comparison.stories
         ]
         return templates.TemplateResponse(
             request, "compared.html", {"reports": contexts, "warnings": comparison.warnings}
@@ -342,7 +343,8 @@ def _compare(articles: list[Article]) -> Comparison:
         raise HTTPException(status_code=422, detail=str(error)) from None
 
 
-def _story_context(comparison: Comparison) -> dict[str, Any]:
+def _story_context(comparison: Comparison, story_href: str = "/stories/") -> dict[str, Any]:
+    """What _report.html shows of a comparison's one story; ``story_href`` + a story id links a look-alike."""
     item = comparison.stories[0]
     numbers = source_numbers(comparison)
     by_id = {a.id: a for a in comparison.articles}
@@ -361,6 +363,8 @@ def _story_context(comparison: Comparison) -> dict[str, Any]:
         "single": [f for f in item.facts if f.status == FactStatus.SINGLE_SOURCE],
         "coverage": coverage_matrix(item),
         "fact_entities": fact_entities,
+        "look_alikes": [(alike, look_alike_verdict(alike)) for alike in item.story.look_alikes],
+        "story_href": story_href,
     }
 
 
