@@ -287,10 +287,10 @@ class Store:
 
     def put_look_alikes(self, found: dict[str, list[LookAlike]]) -> None:
         """Replace the look-alikes of the stories in ``found`` (call inside a transaction)."""
-        if not found:
-            return
-        marks = ", ".join("?" for _ in found)
-        self.execute(f"DELETE FROM look_alikes WHERE story_id IN ({marks})", list(found))
+        ids = list(found)
+        for begin in range(0, len(ids), 500):
+            chunk = ids[begin : begin + 500]
+            self.execute(f"DELETE FROM look_alikes WHERE story_id IN ({', '.join('?' for _ in chunk)})", chunk)
         self.executemany(
             "INSERT INTO look_alikes (story_id, rank, other_id, cosine, probability, days_apart) VALUES (?, ?, ?, ?, ?, ?)",
             [(story, rank, a.story, a.cosine, a.probability, a.days_apart)
