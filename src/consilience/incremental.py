@@ -314,7 +314,7 @@ def compare_stored_story(store: Store, story_id: str, settings: Settings = DEFAU
     annotations = store.cached_annotations(record.articles, PIPELINE_VERSION)
     for article_id, data in annotations.items():
         _load_annotations(by_id[article_id], json.loads(data))
-    look_alikes = store.look_alikes(record.id)  # stored with the story, not with its cached comparison
+    look_alikes = record.look_alikes  # stored with the story, not with its cached comparison
     if cached is not None:
         item = from_plain(StoryComparison, json.loads(cached))
         item.story.look_alikes = look_alikes

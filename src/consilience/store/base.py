@@ -52,6 +52,7 @@ class StoryRecord:
     titles: list[str] = field(default_factory=list)
     republished: dict[str, str] = field(default_factory=dict)
     conflicts: int | None = None  # from the cached comparison, when one was made
+    look_alikes: list[LookAlike] = field(default_factory=list)  # as judged when the story last changed
 
     @property
     def size(self) -> int:
@@ -72,6 +73,7 @@ class StoryRecord:
             "outlets": self.outlets,
             "titles": self.titles[:3],
             "conflicts": self.conflicts,
+            "look_alikes": [to_plain(alike) for alike in self.look_alikes],
         }
 
 
@@ -297,18 +299,22 @@ class Store:
              for story, alikes in found.items() for rank, a in enumerate(alikes)],
         )  # fmt: skip
 
-    def look_alikes(self, story_id: str) -> list[LookAlike]:
-        """A story's look-alikes as judged when it last changed, other stories' merges followed (most alike first)."""
-        rows = self.rows(
-            "SELECT other_id, cosine, probability, days_apart FROM look_alikes WHERE story_id = ? ORDER BY rank",
-            (story_id,),
-        )
-        found: dict[str, LookAlike] = {}
-        for other, cosine, probability, days_apart in rows:
-            current = self.resolve_story(other)
-            if current is not None and current != story_id and current not in found:
-                found[current] = LookAlike(current, cosine, probability, days_apart)
-        return list(found.values())
+    def look_alikes(self, story_ids: Sequence[str]) -> dict[str, list[LookAlike]]:
+        """The stories' look-alikes as judged when each last changed, most alike first, other stories' merges followed."""
+        found: dict[str, dict[str, LookAlike]] = {story_id: {} for story_id in story_ids}
+        for begin in range(0, len(story_ids), 500):
+            chunk = list(story_ids[begin : begin + 500])
+            rows = self.rows(
+                "SELECT l.story_id, l.other_id, l.cosine, l.probability, l.days_apart, s.status "
+                "FROM look_alikes l LEFT JOIN stories s ON s.id = l.other_id "
+                f"WHERE l.story_id IN ({', '.join('?' for _ in chunk)}) ORDER BY l.story_id, l.rank",
+                chunk,
+            )
+            for story_id, other, cosine, probability, days_apart, status in rows:
+                current = self.resolve_story(other) if status == "merged" else other if status else None
+                if current is not None and current != story_id and current not in found[story_id]:
+                    found[story_id][current] = LookAlike(current, cosine, probability, days_apart)
+        return {story_id: list(alikes.values()) for story_id, alikes in found.items()}
 
     def set_story_status(self, story_id: str, status: str, merged_into: str | None = None) -> None:
         """Mark a story retired, active or merged into another."""
@@ -471,6 +477,8 @@ class Store:
             for story_id, record in records.items():
                 record.languages = sorted(languages.get(story_id, ()))
                 record.outlets = sorted(outlets.get(story_id, ()))
+            for story_id, alikes in self.look_alikes([i for i in chunk if i in records]).items():
+                records[story_id].look_alikes = alikes
         return [records[i] for i in story_ids if i in records and records[i].articles]
 
     # -- caches -----------------------------------------------------------------------------------------------
