@@ -218,6 +218,23 @@ def test_stored_stories_keep_their_look_alikes(store_location: str) -> None:
         ]
 
 
+def test_a_story_retired_beyond_the_archive_keeps_its_stored_look_alikes(store_location: str) -> None:
+    from dataclasses import replace
+
+    from consilience.settings import DEFAULT_SETTINGS
+
+    ingest(store_location, EXAMPLE_FILES[:1], None)
+    with open_store(store_location) as store:
+        before = {r.id: r.look_alikes for r in store.stories()}
+    assert any(before.values())
+    # the next run retires every story but one at once and the in-memory archive forgets them at once
+    settings = replace(DEFAULT_SETTINGS, cluster_max_active=1, cluster_archive_limit=0)
+    with open_store(store_location) as store, store.writer():
+        Ingestor(store, settings).ingest_sources(EXAMPLE_FILES[1:], SourceReader(), IngestReport())
+        after = store.look_alikes(sorted(before))
+    assert after == before
+
+
 def test_readers_see_committed_data_while_a_writer_holds_a_transaction(
     store_location: str, hashing_embedder: object
 ) -> None:

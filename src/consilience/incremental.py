@@ -70,6 +70,7 @@ class Ingestor:
         self.clusterer = restore_clusterer(store, settings, embedder)
         self.progress = progress or (lambda added: None)
         self._changed: set[str] = set()  # stories changed since their look-alikes were last stored
+        self._merged: set[str] = set()  # ...and those merged away meanwhile, whose look-alikes go
 
     # -- sources ----------------------------------------------------------------------------------------------
     def ingest_sources(self, sources: Sequence[str], reader: SourceReader, report: IngestReport) -> IngestReport:
@@ -136,10 +137,11 @@ class Ingestor:
             states = list(clusterer.active.values())
             if isinstance(clusterer.archive, MemoryArchive):
                 states += clusterer.archive.states()
-            found = clusterer.look_alikes(states, of=self._changed)
-            with self.store.transaction():  # a merged story's rows go; the others' are replaced
-                self.store.put_look_alikes({story: found.get(story, []) for story in self._changed})
-            self._changed = set()
+            # a story the clusterer no longer holds (retired beyond the archive's limit) keeps its stored rows
+            found = clusterer.look_alikes(states, of=self._changed - self._merged)
+            with self.store.transaction():
+                self.store.put_look_alikes({story: [] for story in self._merged} | found)
+            self._changed, self._merged = set(), set()
 
     def _prepare(self, article: Article, report: IngestReport) -> dict[str, Any] | None:
         size = len(article.raw_text or article.text)
@@ -205,6 +207,7 @@ class Ingestor:
                 touched[event.other] = None
         merged_into = {e.other: e.story for e in events if e.kind == "merge" and e.other}
         self._changed.update(touched)
+        self._merged.update(merged_into)
         rows = []
         for story_id in touched:
             state = self.clusterer.active.get(story_id)
