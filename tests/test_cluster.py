@@ -432,6 +432,67 @@ def test_a_lone_article_joins_its_nearest_story_at_consolidation_when_fairly_lik
     assert _groups(ledger.stories()) == [{"a", "b", "e"}, {"c", "d"}]
 
 
+@pytest.mark.parametrize(
+    ("core", "dated", "joins"), [(3, False, True), (0, False, False), (3, True, False)], ids=["core", "whole", "dated"]
+)
+def test_a_lone_undated_article_meets_the_members_of_a_story_nearest_to_it_at_consolidation(
+    core: int, dated: bool, joins: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A straggler that the grown story as a whole gives 0.05 joins it when the story's three members nearest to it
+    give 0.6 (cluster_lone_core); with the setting at 0, or both sides dated, the whole story decides."""
+    import numpy as np
+
+    from consilience.cluster.signals import ArticleSignals
+
+    settings = replace(DEFAULT_SETTINGS, cluster_lone_core=core)
+    clusterer = StreamClusterer(settings, multilingual=None)
+    dimension = clusterer.extractor.embedder.dimension
+
+    def signals(article_id: str, axis: int) -> ArticleSignals:
+        dense = np.zeros(dimension, dtype=np.float32)
+        dense[axis], dense[2] = 1.0, 0.5
+        dense /= np.linalg.norm(dense)
+        time = 19000.0 if dated else None
+        return ArticleSignals(article_id, "en", time, None, article_id, dense, {}, frozenset(), frozenset())
+
+    story = {"a", "b", "c", "d", "e"}
+    seen: list[frozenset[str]] = []
+
+    def probability(a: object, b: object, rival: float = 0.0) -> float:
+        members = frozenset(m.id for m in [*a.members, *b.members])  # type: ignore[attr-defined]
+        seen.append(members)
+        if members <= story:
+            return 0.9
+        return 0.6 if members == {"x", "a", "b", "c"} else 0.05
+
+    _decide_pairs_with(clusterer, probability, monkeypatch)
+    ledger = StoryLedger()
+    for article_id, axis in (("a", 0), ("b", 0), ("c", 0), ("d", 1), ("e", 1), ("x", 0)):
+        ledger.apply(clusterer.add_signals(signals(article_id, axis)))
+    assert _groups(ledger.stories()) == [story, {"x"}]
+    look_alikes = clusterer.look_alikes(list(clusterer.active.values()))  # scored as consolidation scores them
+    assert sorted(la.probability for found in look_alikes.values() for la in found) == [0.6 if joins else 0.05] * 2
+    ledger.apply(clusterer.consolidate())
+    assert _groups(ledger.stories()) == ([story | {"x"}] if joins else [story, {"x"}])
+    assert (frozenset({"x", "a", "b", "c"}) in seen) == joins
+
+
+def test_the_bundled_heist_reports_are_one_story_with_the_one_sentence_report_among_them() -> None:
+    """The one-sentence "$160 million" report scores 0.02 against the grown heist story as a whole and joins it at
+    consolidation through the reports nearest to it; weighed against the whole story it stays apart, a look-alike."""
+    from consilience.clean import clean_article
+    from consilience.ingest.files import read_file
+
+    from .conftest import EXAMPLES
+
+    articles = [clean_article(a) for a in read_file(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl")]
+    assert [len(s.articles) for s in cluster_articles(articles)] == [15]
+    apart = cluster_articles(articles, replace(DEFAULT_SETTINGS, cluster_lone_core=0), look_alikes=True)
+    lone, story = sorted(apart, key=lambda s: len(s.articles))
+    assert (len(lone.articles), len(story.articles)) == (1, 14) and lone.articles == ["ecb-24_8ecb"]
+    assert [a.story for a in lone.look_alikes] == [story.id]
+
+
 def test_only_dated_pairs_get_a_rival_margin_and_models_of_their_own() -> None:
     """Both sides dated: regime "<kind>-dated" and margin = centroid cosine - rival; either undated: margin 0."""
     import numpy as np

@@ -43,6 +43,9 @@ class Settings:
     # at consolidation a story of one article joins its nearest story from this probability (others need the
     # model's 0.5): a straggler the stream left alone is rarely an event of its own (dev replay, docs/benchmarks.md)
     cluster_lone_merge: float = 0.25
+    # ...and is scored against this many members of the story, those nearest to it, when either side is undated: the
+    # undated regimes penalise a grown story's size (dev replay, docs/benchmarks.md); 0: against the whole story
+    cluster_lone_core: int = 3
     cluster_window_days: float = 14.0  # dated articles only meet stories active within this many days
     # a retired story can be reopened by an article up to this many days from its span: a follow-up (charges, a
     # trial, a repair) comes weeks later; the pair model weighs the gap (dev replay, docs/benchmarks.md)

@@ -29,7 +29,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from ..embed import Embedder, get_embedder, get_multilingual_embedder
+from ..embed import Embedder, Vectors, get_embedder, get_multilingual_embedder
 from ..model import Article, LookAlike, Story
 from ..settings import DEFAULT_SETTINGS, Settings
 from .neardup import NearDuplicateIndex
@@ -228,7 +228,7 @@ class StreamClusterer:
                 other = self.active[other_id]
                 if _far_apart(state, other, self.settings.cluster_window_days):
                     continue
-                probability = self._probability(state, other, self._rival(state, other))
+                probability = self._probability(*self._as_wholes(state, other), self._rival(state, other))
                 threshold = self.settings.cluster_lone_merge if state.size == 1 else self.model.threshold
                 if probability >= threshold and (best is None or probability > best[0]):
                     best = (probability, other)
@@ -278,8 +278,13 @@ class StreamClusterer:
                 compared = [i for i in chosen if not gaps[i] > window]
                 rival = [max(float(near[runner_up if i == best else best]), 0.0) for i in compared]
                 state = stories[row]
-                scored = self._probabilities(state, [stories[i] for i in compared], rival) if compared else []
-                probability = dict(zip(compared, scored, strict=True))
+                sides = [self._as_wholes(state, stories[i]) for i in compared]
+                whole = [k for k, (a, b) in enumerate(sides) if a is state and b is stories[compared[k]]]
+                scored = self._probabilities(state, [sides[k][1] for k in whole], [rival[k] for k in whole])
+                probability = {compared[k]: p for k, p in zip(whole, scored, strict=True)}
+                for k, (a, b) in enumerate(sides):  # a lone article and a story's core (_as_wholes): undated, no rival
+                    if compared[k] not in probability:
+                        probability[compared[k]] = self._probability(a, b)
                 found[state.id] = [
                     LookAlike(
                         stories[i].id,
@@ -335,6 +340,25 @@ class StreamClusterer:
 
     def _probability(self, a: StoryState, b: StoryState, rival: float = 0.0) -> float:
         return self._probabilities(a, [b], [rival])[0]
+
+    def _as_wholes(self, a: StoryState, b: StoryState) -> tuple[StoryState, StoryState]:
+        """The two sides compared when ``a`` and ``b`` are scored as wholes (consolidation, look-alikes).
+
+        A lone article and a larger story, either undated, meet as the article and
+        the ``cluster_lone_core`` members of the story nearest to it: the undated
+        regimes' ``size`` weight, fitted where a story's undated articles come
+        together, takes 7 to 10 logits off any pairing with a grown story, and a
+        straggler that matches the members most like it is a report of that story
+        (docs/benchmarks.md, "A lone article against a story's core").
+        """
+        core = self.settings.cluster_lone_core
+        lone, story = (a, b) if a.size <= b.size else (b, a)
+        if core <= 0 or lone.size != 1 or story.size <= core or len(story.members) < core:
+            return a, b
+        if lone.last is not None and story.last is not None:
+            return a, b
+        nearest = _nearest_members(story, lone.centroid, core)
+        return (lone, nearest) if lone is a else (nearest, lone)
 
     def _rival(self, state: StoryState, other: StoryState) -> float:
         """Best centroid cosine between ``state`` and an active story, within the time window, other than ``other``.
@@ -489,6 +513,14 @@ def _reopen_days(settings: Settings) -> float:
 def near_in_time(states: list[StoryState], time: float, days: float) -> list[StoryState]:
     """The stories whose span, widened by ``days`` on each side, holds ``time`` (undated stories too)."""
     return [s for s in states if s.last is None or s.first is None or s.first - days <= time <= s.last + days]
+
+
+def _nearest_members(story: StoryState, vector: Vectors, count: int) -> StoryState:
+    """A story of the ``count`` members of ``story`` (of those it still holds) nearest to ``vector``, with its span."""
+    members = sorted(story.members, key=lambda member: -float(np.dot(member.dense, vector)))[:count]
+    core = StoryState.of(story.id, members)
+    core.first, core.last = story.first, story.last
+    return core
 
 
 def _far_apart(a: StoryState, b: StoryState, window: float) -> bool:
