@@ -225,6 +225,29 @@ def test_stored_stories_keep_their_look_alikes(store_location: str) -> None:
         ]
 
 
+def test_a_story_listing_a_changed_story_is_judged_again(store_location: str, tmp_path: Path) -> None:
+    """When one of two look-alikes grows, both stored lists give the pair's probability as the two now stand."""
+    ingest(store_location, EXAMPLE_FILES[:1], None, APART)
+    late = tmp_path / "late.jsonl"
+    text = (
+        "Police in Paris are hunting four armed robbers, two of them dressed as women, who emptied the Harry Winston "
+        "jewellery store on the Avenue Montaigne on Thursday. The diamonds, rings and watches they took are worth "
+        "about 85 million euros, investigators said, in what may be the biggest jewellery theft in French history."
+    )
+    late.write_text(json.dumps({"id": "heist-late", "title": "Paris police hunt jewel robbers", "text": text}) + "\n")
+    ingest(store_location, [str(late)], None, APART)
+    with open_store(store_location) as store:
+        records = {r.id: r for r in store.stories()}
+        (grown,) = [r for r in records.values() if "heist-late" in r.articles]
+        assert len(grown.articles) == 15
+        (lone,) = [r for r in records.values() if len(r.articles) == 1]
+        (there,) = [a for a in grown.look_alikes if a.story == lone.id]
+        (back,) = [
+            a for a in lone.look_alikes if a.story == grown.id
+        ]  # rewritten although the lone story did not change
+        assert back.probability == pytest.approx(there.probability, abs=1e-3) and back.cosine == there.cosine
+
+
 def test_a_story_retired_beyond_the_archive_keeps_its_stored_look_alikes(store_location: str) -> None:
     ingest(store_location, EXAMPLE_FILES[:1], None, APART)
     with open_store(store_location) as store:

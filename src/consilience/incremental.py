@@ -138,7 +138,16 @@ class Ingestor:
             if isinstance(clusterer.archive, MemoryArchive):
                 states += clusterer.archive.states()
             # a story the clusterer no longer holds (retired beyond the archive's limit) keeps its stored rows
-            found = clusterer.look_alikes(states, of=self._changed - self._merged)
+            changed = self._changed - self._merged
+            found = clusterer.look_alikes(states, of=changed)
+            # a look-alike's probability is of the two stories as they stand: the stories that listed a changed or
+            # merged story, or that a changed story now lists, are judged again
+            held = {state.id for state in states}
+            around = self.store.stories_listing(self._changed | self._merged)
+            around |= {alike.story for alikes in found.values() for alike in alikes}
+            around = (around & held) - self._changed
+            if around:
+                found |= clusterer.look_alikes(states, of=around)
             with self.store.transaction():
                 self.store.put_look_alikes({story: [] for story in self._merged} | found)
             self._changed, self._merged = set(), set()

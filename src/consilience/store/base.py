@@ -299,6 +299,17 @@ class Store:
              for story, alikes in found.items() for rank, a in enumerate(alikes)],
         )  # fmt: skip
 
+    def stories_listing(self, story_ids: Iterable[str]) -> set[str]:
+        """The stories that list any of ``story_ids`` among their stored look-alikes."""
+        ids, listing = list(story_ids), set[str]()
+        for begin in range(0, len(ids), 500):
+            chunk = ids[begin : begin + 500]
+            marks = ", ".join("?" for _ in chunk)
+            listing.update(
+                r[0] for r in self.rows(f"SELECT DISTINCT story_id FROM look_alikes WHERE other_id IN ({marks})", chunk)
+            )
+        return listing
+
     def look_alikes(self, story_ids: Sequence[str]) -> dict[str, list[LookAlike]]:
         """The stories' look-alikes as judged when each last changed, most alike first, other stories' merges followed."""
         found: dict[str, dict[str, LookAlike]] = {story_id: {} for story_id in story_ids}

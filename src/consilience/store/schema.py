@@ -155,6 +155,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        4,
+        "look-alikes found by the other story: an ingest run judges again the stories that list a story it changed",
+        common=("CREATE INDEX look_alikes_other ON look_alikes (other_id)",),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
