@@ -18,6 +18,7 @@ import pytest
 from consilience.cli import main
 from consilience.settings import DEFAULT_SETTINGS
 from consilience.spark import tasks
+from consilience.store import open_store
 
 from .conftest import DATASETS
 from .test_web_ingest import make_warc
@@ -339,6 +340,13 @@ def test_load_into_store_and_show(spark_run: tuple[Path, Path, list[dict[str, ob
     articles = pq.read_table(output / "articles").to_pylist()
     copies = sum(1 for a in articles if a["duplicate_of"])  # exact copies are stored once, as `ingest` does
     assert loaded["articles"] == len(articles) - copies and loaded["stories"] == len(stories)
+    assert loaded["look_alikes"] > 0  # the two events of one ECB+ topic read alike
+    with open_store(db) as store:
+        records = store.stories()
+        ids = {r.id for r in records}
+        listing = [r for r in records if r.look_alikes]
+        assert len(listing) == loaded["look_alikes"]
+        assert all(a.story in ids and a.story != r.id and a.cosine >= 0.5 for r in listing for a in r.look_alikes)
     compared = next(s for s in stories if s["comparison"])
     assert main(["show", compared["id"], "--db", str(db), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)

@@ -258,7 +258,8 @@ def _spark(args: argparse.Namespace) -> int:
     else:
         skipped = sum(loaded.skipped.values())
         print(f"loaded {loaded.stories:,} stories, {loaded.articles:,} articles ({loaded.comparisons:,} with their "
-              f"comparison) into {store.location}" + (f"; {skipped:,} articles already stored" if skipped else ""))  # fmt: skip
+              f"comparison, {loaded.look_alikes:,} with look-alikes) into {store.location}"
+              + (f"; {skipped:,} articles already stored" if skipped else ""))  # fmt: skip
     return EXIT_OK
 
 

@@ -5,7 +5,8 @@ transaction per batch of stories: the articles with their signals (so a later
 ``consilience ingest`` can file new articles under these stories), the
 stories (as retired: a later article reopens the one it matches), the
 republished links, and each story's cached annotations and comparison (so
-``consilience show`` and the web app open a story without recomputing it).
+``consilience show`` and the web app open a story without recomputing it); then
+each loaded story's look-alikes among the loaded stories.
 Articles already in the store (same id, URL or text) are skipped.
 """
 
@@ -17,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cluster.signals import ArticleSignals
 from ..incremental import PIPELINE_VERSION
+from ..settings import DEFAULT_SETTINGS
 from ..store import Store
 from ..store.base import now
-from ..store.codec import SIGNAL_COLUMNS, row_to_signals
+from ..store.codec import SIGNAL_COLUMNS, row_to_signals, stats_from_bytes
 from .job import MARKER, STATS_FILE, SparkJobError
 
 BATCH_STORIES = 200
@@ -34,11 +37,12 @@ class LoadReport:
     articles: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # why -> articles not added
     comparisons: int = 0
+    look_alikes: int = 0  # loaded stories with look-alikes among the loaded stories
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``consilience spark load --json``."""
         return {"stories": self.stories, "articles": self.articles, "skipped": self.skipped,
-                "comparisons": self.comparisons}  # fmt: skip
+                "comparisons": self.comparisons, "look_alikes": self.look_alikes}  # fmt: skip
 
 
 def load_results(output: str | Path, store: Store, progress: Callable[[int], None] | None = None) -> LoadReport:
@@ -54,13 +58,19 @@ def load_results(output: str | Path, store: Store, progress: Callable[[int], Non
     by_id = {row["id"]: row for row in articles}
     report = LoadReport()
     store_embedder = (store.get_state("embedder") or b"").decode()
+    loaded: dict[str, list[ArticleSignals]] = {}
     for begin in range(0, len(stories), BATCH_STORIES):
         batch = stories[begin : begin + BATCH_STORIES]
         with store.transaction():
             for story in batch:
-                _load_story(store, story, by_id, report)
+                members = _load_story(store, story, by_id, report)
+                if members:
+                    loaded[story["id"]] = members
         if progress:
             progress(report.articles)
+    stats = (folder / STATS_FILE).read_bytes() if (folder / STATS_FILE).exists() else None
+    embedder = str(summary.get("embedder") or "all-MiniLM-L6-v2-onnx-int8")
+    report.look_alikes = _store_look_alikes(store, loaded, embedder, stats)
     if store.get_state("counters") is None and report.articles:
         # a new store: the stream goes on from this run (its IDF, its stories reopenable by later articles)
         times = [row["time"] for row in articles if row.get("time") is not None]
@@ -70,12 +80,47 @@ def load_results(output: str | Path, store: Store, progress: Callable[[int], Non
             store.put_state("counters", json.dumps(counters).encode())
             if not store_embedder:
                 store.put_state("embedder", str(summary.get("embedder") or "all-MiniLM-L6-v2-onnx-int8").encode())
-            if (folder / STATS_FILE).exists():
-                store.put_state("term_stats", (folder / STATS_FILE).read_bytes())
+            if stats is not None:
+                store.put_state("term_stats", stats)
     return report
 
 
-def _load_story(store: Store, story: dict[str, Any], by_id: dict[str, dict[str, Any]], report: LoadReport) -> None:
+def _store_look_alikes(store: Store, loaded: dict[str, list[ArticleSignals]], embedder: str,
+                       stats: bytes | None) -> int:  # fmt: skip
+    """Store each loaded story's look-alikes among the stories of this load, as an ingest run does; how many stories have some.
+
+    Judged by the pair model of the run's embedder, with the run's IDF, from
+    the signals the run computed (nothing is embedded again, except leads in
+    other languages than English when a cross-language pair needs them).
+    """
+    from ..cluster import PairModel, StoryState, StreamClusterer
+    from ..embed import HashingEmbedder
+
+    if len(loaded) < 2:
+        return 0
+    # the signals carry the run's vectors and the clusterer's own embedder is never called here: a hashing one of the
+    # same width spares loading a model
+    width = len(next(iter(loaded.values()))[0].dense)
+    clusterer = StreamClusterer(DEFAULT_SETTINGS, HashingEmbedder(width), model=PairModel.for_embedder(embedder))
+    if stats is not None:
+        clusterer.stats = stats_from_bytes(stats)
+    states = []
+    for story_id, members in loaded.items():
+        state = StoryState.of(story_id, members)
+        state.forgotten.clear()  # a state holds its MAX_KEPT_MEMBERS most recent members, and sums of all
+        for member in state.members:
+            member.lexical = clusterer.stats.lexical_vector(member.terms)
+        states.append(state)
+    found = clusterer.look_alikes(states)
+    with store.transaction():
+        store.put_look_alikes(found)
+    return sum(1 for alikes in found.values() if alikes)
+
+
+def _load_story(
+    store: Store, story: dict[str, Any], by_id: dict[str, dict[str, Any]], report: LoadReport
+) -> list[ArticleSignals]:
+    """Store one story's articles not yet in the store, as a retired story; their signals."""
     rows, signals, assignments, copies = [], [], [], []
     seen: set[str] = set()  # texts and URLs of this story's articles (not yet in the store to be found there)
     for article_id in story["articles"]:
@@ -96,7 +141,7 @@ def _load_story(store: Store, story: dict[str, Any], by_id: dict[str, dict[str, 
         if row.get("republished_of"):
             copies.append((article_id, row["republished_of"]))
     if not rows:
-        return
+        return []
     store.insert_articles(rows, signals)
     store.assign(assignments)
     store.mark_republished(copies)
@@ -119,6 +164,7 @@ def _load_story(store: Store, story: dict[str, Any], by_id: dict[str, dict[str, 
         store.put_comparison(story["id"], story["articles"], PIPELINE_VERSION, story["comparison"],
                              int(story.get("conflicts") or 0))  # fmt: skip
         report.comparisons += 1
+    return signals
 
 
 def _article_row(row: dict[str, Any]) -> dict[str, Any]:
