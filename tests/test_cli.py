@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,23 @@ def test_hostile_text_is_escaped_in_html(tmp_path: Path) -> None:
     assert main(["compare", str(hostile), "--html", str(out)]) == EXIT_OK
     page = out.read_text()
     assert "<script>" not in page and "<img" not in page and "&lt;script&gt;" in page
+
+
+@pytest.mark.parametrize("columns", [None, 100, 60])
+def test_stored_stories_list_one_line_a_story_that_fits_the_terminal(
+    columns: int | None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = str(tmp_path / "store.db")
+    assert main(["ingest", str(EXAMPLES), "--db", db, "--json"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["stories", "--db", db, "--json"]) == EXIT_OK
+    stories = json.loads(capsys.readouterr().out)["stories"]
+    if columns is not None:  # a terminal of that width (piped output is laid out 160 wide)
+        monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+        monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["stories", "--db", db]) == EXIT_OK
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out).splitlines()  # without a terminal's colours
+    assert max(len(line) for line in lines) <= (columns or 160)
+    for story in stories:
+        (line,) = [line for line in lines if line.split()[:1] == [story["id"]]]  # one line, the title cut to fit
+        assert str(story["size"]) in line.split() and story["titles"][0][:10] in line

@@ -413,17 +413,40 @@ def _stored_stories(args: argparse.Namespace) -> int:
         json.dump({"stories": [r.to_dict() for r in records]}, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return EXIT_OK
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(records)} stories")
-    for column in ("story", "articles", "first", "last", "languages", "outlets", "title"):
-        table.add_column(column, justify="right" if column == "articles" else "left", overflow="fold")
-    for r in records:
-        table.add_row(r.id, str(r.size), (r.first_published or "")[:10], (r.last_published or "")[:10],
-                      ",".join(r.languages), ", ".join(r.outlets[:3]) + ("…" if len(r.outlets) > 3 else ""),
-                      (r.titles[0] if r.titles else "")[:70])  # fmt: skip
-    Console().print(table)
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    rows = [
+        {
+            "story": r.id,
+            "articles": str(r.size),
+            "first": (r.first_published or "")[:10],
+            "last": (r.last_published or "")[:10],
+            "lang": ",".join(r.languages),
+            "outlets": ", ".join(r.outlets[:3]) + ("…" if len(r.outlets) > 3 else ""),
+            "title": (r.titles[0] if r.titles else "")[:70],
+        }
+        for r in records
+    ]
+    # one line a story, fitted to the terminal: a narrow one drops languages and outlets, then the dates; the
+    # title takes what is left and is cut
+    columns = ["story", "articles", "first", "last", "lang", "outlets"]
+    if console.width < 100:
+        columns = [c for c in columns if c not in ("lang", "outlets")]
+    if console.width < 70:
+        columns = [c for c in columns if c not in ("first", "last")]
+    widths = {c: min(30, max([len(c), *(len(row[c]) for row in rows)])) for c in columns}
+    title_width = max(10, console.width - sum(widths.values()) - 3 * (len(columns) + 1))  # padding and a rule
+    table = Table(title=f"{len(records)} stories", box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+    for column in columns:
+        table.add_column(column, justify="right" if column == "articles" else "left", no_wrap=True,
+                         overflow="ellipsis", width=widths[column])  # fmt: skip
+    table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=title_width)
+    for row in rows:
+        table.add_row(*(row[c] for c in [*columns, "title"]))
+    console.print(table)
     return EXIT_OK
 
 
