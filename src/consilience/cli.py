@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -215,13 +216,17 @@ def _stories(args: argparse.Namespace) -> int:
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
+        # a terminal's width (piped: titles up to 80 characters); one line an article
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
         for story in stories:
             print(f"{story.id}: {len(story.articles)} article(s)")
             for article_id in story.articles:
                 article = by_id[article_id]
                 copy = story.republished.get(article_id) or article.duplicate_of
                 note = f"  [copy of {copy}]" if copy else ""
-                print(f"  {article_id}  {(article.title or article.text).splitlines()[0][:80]}{note}")
+                title = (article.title or article.text).splitlines()[0]
+                room = 80 if width is None else max(20, width - len(article_id) - len(note) - 5)
+                print(f"  {article_id}  {title if len(title) <= room else title[: room - 1] + '…'}{note}")
             for alike in story.look_alikes:
                 print(f"  looks like {alike.story} (cosine {alike.cosine:.2f}): {look_alike_verdict(alike)}")
     return EXIT_OK
