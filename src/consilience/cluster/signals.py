@@ -91,6 +91,9 @@ def background_document_frequency() -> np.ndarray:
             seen += len(words)
             if seen >= BACKGROUND_WORDS or count == 0:
                 break
+    # wordfreq keeps every list it read (all of each language's words, about 190 MB for the seven) for the life of
+    # the process; the prior needs them once
+    getattr(wordfreq.get_frequency_list, "cache_clear", lambda: None)()
     return frequency
 
 

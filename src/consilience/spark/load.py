@@ -71,6 +71,7 @@ def load_results(output: str | Path, store: Store, progress: Callable[[int], Non
     stats = (folder / STATS_FILE).read_bytes() if (folder / STATS_FILE).exists() else None
     embedder = str(summary.get("embedder") or "all-MiniLM-L6-v2-onnx-int8")
     report.look_alikes = _store_look_alikes(store, loaded, embedder, stats)
+    del loaded
     if store.get_state("counters") is None and report.articles:
         # a new store: the stream goes on from this run (its IDF, its stories reopenable by later articles)
         times = [row["time"] for row in articles if row.get("time") is not None]
@@ -79,7 +80,7 @@ def load_results(output: str | Path, store: Store, progress: Callable[[int], Non
         with store.transaction():
             store.put_state("counters", json.dumps(counters).encode())
             if not store_embedder:
-                store.put_state("embedder", str(summary.get("embedder") or "all-MiniLM-L6-v2-onnx-int8").encode())
+                store.put_state("embedder", embedder.encode())
             if stats is not None:
                 store.put_state("term_stats", stats)
     return report
@@ -98,19 +99,22 @@ def _store_look_alikes(store: Store, loaded: dict[str, list[ArticleSignals]], em
 
     if len(loaded) < 2:
         return 0
-    # the signals carry the run's vectors and the clusterer's own embedder is never called here: a hashing one of the
-    # same width spares loading a model
-    width = len(next(iter(loaded.values()))[0].dense)
-    clusterer = StreamClusterer(DEFAULT_SETTINGS, HashingEmbedder(width), model=PairModel.for_embedder(embedder))
-    if stats is not None:
-        clusterer.stats = stats_from_bytes(stats)
     states = []
     for story_id, members in loaded.items():
         state = StoryState.of(story_id, members)
         state.forgotten.clear()  # a state holds its MAX_KEPT_MEMBERS most recent members, and sums of all
+        states.append(state)
+    # the signals carry the run's vectors, so the clusterer's own embedder is never called here (a hashing one of the
+    # same width spares loading a model), and multilingual-e5 is loaded only if a pair can cross languages
+    width = len(states[0].members[0].dense)
+    crossing = any(state.regime_languages() for state in states)
+    clusterer = StreamClusterer(DEFAULT_SETTINGS, HashingEmbedder(width), multilingual="auto" if crossing else None,
+                                model=PairModel.for_embedder(embedder))  # fmt: skip
+    if stats is not None:
+        clusterer.stats = stats_from_bytes(stats)
+    for state in states:
         for member in state.members:
             member.lexical = clusterer.stats.lexical_vector(member.terms)
-        states.append(state)
     found = clusterer.look_alikes(states)
     with store.transaction():
         store.put_look_alikes(found)
