@@ -242,9 +242,8 @@ def test_a_story_listing_a_changed_story_is_judged_again(store_location: str, tm
         assert len(grown.articles) == 15
         (lone,) = [r for r in records.values() if len(r.articles) == 1]
         (there,) = [a for a in grown.look_alikes if a.story == lone.id]
-        (back,) = [
-            a for a in lone.look_alikes if a.story == grown.id
-        ]  # rewritten although the lone story did not change
+        # rewritten although the lone story itself did not change
+        (back,) = [a for a in lone.look_alikes if a.story == grown.id]
         assert back.probability == pytest.approx(there.probability, abs=1e-3) and back.cosine == there.cosine
 
 
