@@ -477,6 +477,31 @@ def test_a_lone_undated_article_meets_the_members_of_a_story_nearest_to_it_at_co
     assert (frozenset({"x", "a", "b", "c"}) in seen) == joins
 
 
+def test_a_follow_up_weeks_later_in_a_sparse_stream_reopens_its_story() -> None:
+    """Nothing arrives for 30 days, then a follow-up: the story, idle beyond the 14-day window, is retired before the
+    follow-up is placed, and the follow-up reopens it (within the 60-day horizon) instead of missing it altogether."""
+    import numpy as np
+
+    from consilience.cluster.signals import ArticleSignals
+
+    clusterer = StreamClusterer(multilingual=None)
+    dense = np.ones(clusterer.extractor.embedder.dimension, dtype=np.float32)
+    dense /= np.linalg.norm(dense)
+
+    def signals(article_id: str, day: float) -> ArticleSignals:
+        return ArticleSignals(article_id, "en", day, None, article_id, dense.copy(), {}, frozenset(), frozenset())
+
+    clusterer._probabilities = lambda a, others, rivals: [0.9] * len(others)  # type: ignore[method-assign]
+    assert DEFAULT_SETTINGS.cluster_window_days < 30 < DEFAULT_SETTINGS.cluster_reopen_days
+    ledger = StoryLedger()
+    events = []
+    for article_id, day in (("a", 19000.0), ("b", 19000.5), ("late", 19030.0)):
+        events = clusterer.add_signals(signals(article_id, day))
+        ledger.apply(events)
+    assert [e.kind for e in events] == ["retire", "reopen", "join"]
+    assert _groups(ledger.stories()) == [{"a", "b", "late"}]
+
+
 def test_the_bundled_heist_reports_are_one_story_with_the_one_sentence_report_among_them() -> None:
     """The one-sentence "$160 million" report scores 0.02 against the grown heist story as a whole and joins it at
     consolidation through the reports nearest to it; weighed against the whole story it stays apart, a look-alike."""

@@ -191,7 +191,9 @@ class StreamClusterer:
             self.clock = signals.time if self.clock is None else max(self.clock, signals.time)
         self.stats.add(list(signals.terms.keys() | signals.names))
         signals.lexical = self.stats.lexical_vector(signals.terms)
-        events: list[ClusterEvent] = []
+        # stories the advanced clock leaves idle go to the archive first, where this article can reopen one: kept
+        # active, a story idle beyond the window is no candidate at all (a sparse stream's follow-up weeks later)
+        events: list[ClusterEvent] = self._retire_idle()
         original = duplicate_of if duplicate_of in self.story_of_article else None
         original = original or self.near_duplicates.find(signals)
         self.near_duplicates.add(signals)
