@@ -104,12 +104,10 @@ def _store_look_alikes(store: Store, loaded: dict[str, list[ArticleSignals]], em
         state = StoryState.of(story_id, members)
         state.forgotten.clear()  # a state holds its MAX_KEPT_MEMBERS most recent members, and sums of all
         states.append(state)
-    # the signals carry the run's vectors, so the clusterer's own embedder is never called here (a hashing one of the
-    # same width spares loading a model), and multilingual-e5 is loaded only if a pair can cross languages
+    # the signals carry the run's vectors, so the clusterer's own embedder is never called here: a hashing one of the
+    # same width spares loading a model (multilingual-e5 loads on first use, when a pair crosses languages)
     width = len(states[0].members[0].dense)
-    crossing = any(state.regime_languages() for state in states)
-    clusterer = StreamClusterer(DEFAULT_SETTINGS, HashingEmbedder(width), multilingual="auto" if crossing else None,
-                                model=PairModel.for_embedder(embedder))  # fmt: skip
+    clusterer = StreamClusterer(DEFAULT_SETTINGS, HashingEmbedder(width), model=PairModel.for_embedder(embedder))
     if stats is not None:
         clusterer.stats = stats_from_bytes(stats)
     for state in states:
