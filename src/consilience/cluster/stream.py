@@ -349,9 +349,10 @@ class StreamClusterer:
         A lone article and a larger story, either undated, meet as the article and
         the ``cluster_lone_core`` members of the story nearest to it: the undated
         regimes' ``size`` weight, fitted where a story's undated articles come
-        together, takes 7 to 10 logits off any pairing with a grown story, and a
-        straggler that matches the members most like it is a report of that story
-        (docs/benchmarks.md, "A lone article against a story's core").
+        together, takes 4 (excerpts) to 10 (full articles) logits off a pairing
+        with a story of a dozen, and a straggler that matches the members most
+        like it is a report of that story (docs/benchmarks.md, "A lone article
+        against a story's core").
         """
         core = self.settings.cluster_lone_core
         lone, story = (a, b) if a.size <= b.size else (b, a)
