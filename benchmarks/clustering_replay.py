@@ -1,7 +1,8 @@
 """Replay the stream clusterer on cached article signals: quality of the assignment step alone.
 
     python benchmarks/clustering_replay.py ../shared/datasets/*-dev.jsonl ../shared/datasets/{uci-headlines,meantime-xling}.jsonl \
-        --cache /tmp/cache [--model PATH] [--redate-undated 30 90 300] [--shuffle-undated] [--set SETTING=NUMBER]
+        --cache /tmp/cache [--model PATH] [--redate-undated 30 90 300] [--shuffle-undated] [--set SETTING=NUMBER] \
+        [--sample GROUPS [--samples K]]
 
 Signals (embeddings, terms, names) are computed once per file and cached, so a
 pair model or a setting can be compared on every file in a minute. Each file is
@@ -11,8 +12,13 @@ replays each file that has undated stories with those stories dated, N a day (a
 dense stream, see ``redate_undated``). ``--shuffle-undated`` also replays each file
 with undated articles with those articles in a shuffled order (a hash of their ids;
 row ``FILE~shuffled``): in the files, a story's undated articles are neighbours, which
-says nothing about how news arrives. Prints one row per file: BCubed P / R / F1,
-pairwise F1, stories, and assignment speed (articles/s from signals to story).
+says nothing about how news arrives. ``--sample N`` also replays ``--samples``
+random parts of each file of N whole topics (the file's ``topic`` field, ECB+'s
+pairs of look-alike events) or N stories where the file has no topics (row
+``FILE[N]``, mean and range of the parts): BCubed depends on how many look-alike
+stories a file holds, and the held-out test files are smaller than the development
+ones. Prints one row per file: BCubed P / R / F1, pairwise F1, stories, and
+assignment speed (articles/s from signals to story).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import random
+import statistics
 import time
 import zlib
 from dataclasses import replace
@@ -53,6 +61,22 @@ def shuffled_undated(signals: list) -> list:
     return [s for s in signals if s.time is not None] + undated
 
 
+def sampled_parts(path: str, gold: dict[str, str], groups: int, samples: int) -> list[set[str]]:
+    """``samples`` sets of article ids, each ``groups`` whole topics (or stories, for a file without topics)."""
+    group_of: dict[str, str] = {}
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if row["id"] in gold:
+                group_of[row["id"]] = row.get("topic") or gold[row["id"]]
+    names = sorted(set(group_of.values()))
+    parts = []
+    for seed in range(1, samples + 1):
+        chosen = set(random.Random(seed).sample(names, min(groups, len(names))))
+        parts.append({article for article, group in group_of.items() if group in chosen})
+    return parts
+
+
 def main() -> int:
     """Command line; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -69,6 +93,8 @@ def main() -> int:
         metavar="SETTING=NUMBER",
         help="override a numeric setting, e.g. cluster_lone_merge=0.15; repeatable",
     )
+    parser.add_argument("--sample", type=int, metavar="GROUPS", help="also replay parts of this many topics/stories")
+    parser.add_argument("--samples", type=int, default=5, metavar="K", help="how many parts (default 5)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     overrides = {}
@@ -99,9 +125,48 @@ def main() -> int:
                     f"stories {row['stories']:5} (gold {dataset.stories})  {speed:7.0f} art/s",
                     flush=True,
                 )
+        if args.sample:
+            rows.append(
+                replay_parts(path, dataset.gold, signals, model, settings, args.sample, args.samples, args.json)
+            )
     if args.json:
         print(json.dumps(rows, indent=2))
     return 0
+
+
+def replay_parts(
+    path: str,
+    gold: dict[str, str],
+    signals: list,
+    model: PairModel,
+    settings: Settings,
+    groups: int,
+    samples: int,
+    quiet: bool,
+) -> dict[str, object]:
+    """Replay ``samples`` parts of ``groups`` topics or stories each; the mean and range of their scores."""
+    scores = []
+    for part in sampled_parts(path, gold, groups, samples):
+        story_of, _ = replay([s for s in signals if s.id in part], model, settings)
+        scores.append(score_clustering({a: g for a, g in gold.items() if a in part}, story_of))
+    f1 = [s.bcubed_f1 for s in scores]
+    row: dict[str, object] = {
+        "file": f"{Path(path).stem}[{groups}]",
+        "parts": len(scores),
+        "bcubed_precision": round(statistics.mean(s.bcubed_precision for s in scores), 4),
+        "bcubed_recall": round(statistics.mean(s.bcubed_recall for s in scores), 4),
+        "bcubed_f1": round(statistics.mean(f1), 4),
+        "bcubed_f1_range": [round(min(f1), 4), round(max(f1), 4)],
+        "gold_stories": round(statistics.mean(s.gold_stories for s in scores), 1),
+    }
+    if not quiet:
+        print(
+            f"{row['file']:32} BCubed {row['bcubed_precision']:.3f} / {row['bcubed_recall']:.3f} / "
+            f"{row['bcubed_f1']:.3f}  ({min(f1):.3f} to {max(f1):.3f} over {len(scores)} parts of "
+            f"{row['gold_stories']:g} stories on average)",
+            flush=True,
+        )
+    return row
 
 
 if __name__ == "__main__":
