@@ -32,6 +32,7 @@ import time
 import zlib
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from consilience.cluster.pairs import PairModel
 from consilience.cluster.stream import StoryLedger, StreamClusterer
@@ -59,6 +60,21 @@ def shuffled_undated(signals: list) -> list:
     """``signals`` with the dated ones first, in order, then the undated ones in a fixed hash order of their ids."""
     undated = sorted((s for s in signals if s.time is None), key=lambda s: (zlib.crc32(s.id.encode("utf-8")), s.id))
     return [s for s in signals if s.time is not None] + undated
+
+
+def setting_overrides(items: list[str]) -> dict[str, Any]:
+    """``SETTING=NUMBER`` strings (``--set``) as keyword arguments for ``dataclasses.replace(DEFAULT_SETTINGS, ...)``."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        default = getattr(DEFAULT_SETTINGS, key, None)
+        if not isinstance(default, (int, float)) or isinstance(default, bool):
+            raise ValueError(f"--set {item}: no numeric setting named {key!r}")
+        try:
+            overrides[key] = type(default)(value)
+        except ValueError:
+            raise ValueError(f"--set {item}: {value!r} is not a {type(default).__name__}") from None
+    return overrides
 
 
 def sampled_parts(path: str, gold: dict[str, str], groups: int, samples: int) -> list[set[str]]:
@@ -97,12 +113,10 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=5, metavar="K", help="how many parts (default 5)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        if not isinstance(getattr(DEFAULT_SETTINGS, key, None), (int, float)):
-            parser.error(f"--set {item}: no numeric setting named {key!r}")
-        overrides[key] = type(getattr(DEFAULT_SETTINGS, key))(value)
+    try:
+        overrides = setting_overrides(args.set)
+    except ValueError as error:
+        parser.error(str(error))
     settings = replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder, **overrides)
     model = PairModel.load(args.model) if args.model else PairModel.for_embedder(get_embedder(args.embedder).name)
     rows = []
