@@ -31,7 +31,7 @@ import zlib
 from dataclasses import replace
 from pathlib import Path
 
-from clustering_replay import replay, setting_overrides
+from clustering_replay import replay, setting_overrides, topics_of
 
 from consilience.cluster.pairs import PairModel
 from consilience.cluster.train import SHIPPED_THRESHOLDS, dataset_signals, file_pair_sets, signal_variants, train
@@ -46,16 +46,6 @@ TRAIN_REDATE = [300]  # the shipped model's --redate-undated
 def fold_of(story: str, folds: int) -> int:
     """The fold a gold story (or topic) falls in (a hash of its id, stable across runs)."""
     return zlib.crc32(story.encode("utf-8")) % folds
-
-
-def topics_of(path: str) -> dict[str, str]:
-    """Gold story -> topic, from a file's ``topic`` field (a story without one is its own topic)."""
-    topics: dict[str, str] = {}
-    with open(path, encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            topics[row["story"]] = row.get("topic") or row["story"]
-    return topics
 
 
 def subset(dataset: LabelledDataset, keep: set[str]) -> LabelledDataset:

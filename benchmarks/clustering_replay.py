@@ -77,14 +77,20 @@ def setting_overrides(items: list[str]) -> dict[str, Any]:
     return overrides
 
 
-def sampled_parts(path: str, gold: dict[str, str], groups: int, samples: int) -> list[set[str]]:
-    """``samples`` sets of article ids, each ``groups`` whole topics (or stories, for a file without topics)."""
-    group_of: dict[str, str] = {}
+def topics_of(path: str) -> dict[str, str]:
+    """Gold story -> topic, from a file's ``topic`` field (a story without one is its own topic)."""
+    topics: dict[str, str] = {}
     with open(path, encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)
-            if row["id"] in gold:
-                group_of[row["id"]] = row.get("topic") or gold[row["id"]]
+            topics[row["story"]] = row.get("topic") or row["story"]
+    return topics
+
+
+def sampled_parts(path: str, gold: dict[str, str], groups: int, samples: int) -> list[set[str]]:
+    """``samples`` sets of article ids, each ``groups`` whole topics (or stories, for a file without topics)."""
+    topics = topics_of(path)
+    group_of = {article: topics.get(story, story) for article, story in gold.items()}
     names = sorted(set(group_of.values()))
     parts = []
     for seed in range(1, samples + 1):
