@@ -2,7 +2,7 @@
 
     python benchmarks/clustering_cv.py ../shared/datasets/{ecbplus-dev,basil-dev,meantime-xling,uci-headlines,allsides-dev}.jsonl \
         --cache /tmp/cache2 [--model M.json] [--folds 2] [--l2 0.001 0.01] [--redate-undated 30 300] \
-        [--by-topic ecbplus-dev] [--set SETTING=NUMBER] [--json]
+        [--by-topic ecbplus-dev] [--set SETTING=NUMBER] [--threshold REGIME=P] [--json]
 
 The shipped pair model is fitted on every story of the development files and
 its thresholds were chosen by replaying those same files, so the replay
@@ -20,7 +20,9 @@ L2 penalty (the shipped one uses 0.001). ``--by-topic NAME...`` folds the named
 files by their ``topic`` field instead, whole topics to a fold: ECB+'s topics are
 pairs of look-alike events, and its held-out test file is ten whole topics, so a
 fold by story would put one event of a pair in training and the other held out.
-``--set`` overrides a numeric setting for every replay, as in ``clustering_replay.py``.
+``--set`` overrides a numeric setting for every replay, as in ``clustering_replay.py``;
+``--threshold REGIME=P`` fits the held-out models with that regime's decision point
+in place of the shipped one (the other regimes keep theirs).
 """
 
 from __future__ import annotations
@@ -54,10 +56,10 @@ def subset(dataset: LabelledDataset, keep: set[str]) -> LabelledDataset:
     return LabelledDataset(dataset.name, articles, {a.id: dataset.gold[a.id] for a in articles})
 
 
-def fit(train_sets: list[tuple[LabelledDataset, list]], l2: float) -> PairModel:
+def fit(train_sets: list[tuple[LabelledDataset, list]], l2: float, thresholds: dict[str, float]) -> PairModel:
     """The pair model fitted as the shipped one is, on these (dataset, signals) pairs."""
     sets = [pairs for dataset, signals in train_sets for _, pairs in file_pair_sets(dataset, signals, TRAIN_REDATE)]
-    return train(sets, SHIPPED_THRESHOLDS, l2)
+    return train(sets, thresholds, l2)
 
 
 def main() -> int:
@@ -71,8 +73,15 @@ def main() -> int:
     parser.add_argument("--redate-undated", type=int, nargs="+", default=[], metavar="N")
     parser.add_argument("--by-topic", nargs="+", default=[], metavar="NAME", help="fold these files by topic")
     parser.add_argument("--set", action="append", default=[], metavar="SETTING=NUMBER", help="repeatable")
+    parser.add_argument("--threshold", action="append", default=[], metavar="REGIME=P", help="repeatable")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    thresholds = dict(SHIPPED_THRESHOLDS)
+    for item in args.threshold:
+        regime, _, value = item.partition("=")
+        if regime not in thresholds:
+            parser.error(f"--threshold {item}: no regime {regime!r} (regimes: {', '.join(thresholds)})")
+        thresholds[regime] = float(value)
     try:
         settings = replace(DEFAULT_SETTINGS, **setting_overrides(args.set))
     except ValueError as error:
@@ -100,7 +109,7 @@ def main() -> int:
                 part = subset(dataset, keep)
                 ids = {a.id for a in part.articles}
                 into.append((part, [s for s in signals if s.id in ids]))
-        models = [shipped, *(fit(rest, l2) for l2 in args.l2)]
+        models = [shipped, *(fit(rest, l2, thresholds) for l2 in args.l2)]
         for dataset, signals in held:
             for name, variant in signal_variants(dataset, signals, args.redate_undated):
                 row = scores.setdefault(name, {c: [] for c in columns})
