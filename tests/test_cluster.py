@@ -292,9 +292,33 @@ def test_evaluate_clustering_cli_scores_our_clusterer(capsys: pytest.CaptureFixt
     if not path.exists():
         pytest.skip(f"{path} not found (datasets live in ../shared, outside the repository)")
     assert main(["evaluate", "clustering", str(path), "--methods", "consilience", "--json"]) == EXIT_OK
-    (result,) = json.loads(capsys.readouterr().out)["results"]
+    output = capsys.readouterr()
+    (result,) = json.loads(output.out)["results"]
     assert result["scores"]["articles"] == 132 and result["scores"]["bcubed_f1"] >= 0.95
     assert result["peak_rss_mb"] > 0 and result["articles_per_second"] > 0
+    assert result["in_sample"] is True, "the shipped model was fitted on basil-dev"
+    assert "in sample" in output.err
+
+
+def test_a_pair_model_records_the_files_it_was_fitted_on(tmp_path: Path) -> None:
+    from consilience.cluster.pairs import PairModel, TrainingFile
+    from consilience.evaluate.clustering import fitted_on
+
+    shipped = PairModel.load()
+    assert {f.name for f in shipped.trained_on} == {
+        "ecbplus-dev", "basil-dev", "meantime-xling", "uci-headlines", "allsides-dev"
+    }  # fmt: skip
+    saved = tmp_path / "model.json"
+    weights = {regime: w.tolist() for regime, w in shipped.weights.items()}
+    model = PairModel(weights, shipped.bias, [TrainingFile("news", 3, 2)])
+    saved.write_text(json.dumps(model.to_dict()), encoding="utf-8")
+    again = PairModel.load(saved)
+    assert again.trained_on == [TrainingFile("news", 3, 2)]
+    assert again.fitted_on("news", 3) and not again.fitted_on("news", 4) and not again.fitted_on("other", 3)
+    # a file that shares a development file's name but not its articles is not in sample
+    lookalike = LabelledDataset("basil-dev", [Article(id="x", title="t", text="A report.")], {"x": "s"})
+    assert not fitted_on("consilience", lookalike)
+    assert not fitted_on("tfidf-agglomerative", lookalike)
 
 
 def test_static_minilm_vectors_keep_paraphrases_close(tmp_path: Path) -> None:

@@ -299,14 +299,34 @@ def rivals(cosines: Sequence[float]) -> list[float]:
     return [runner_up if cosine == best else best for cosine in cosines]
 
 
+@dataclass(frozen=True)
+class TrainingFile:
+    """A labelled file a pair model was fitted on."""
+
+    name: str  # the file's stem, e.g. "ecbplus-dev"
+    articles: int
+    stories: int
+
+
 class PairModel:
     """Logistic regression per regime over :data:`FEATURES`."""
 
     threshold = 0.5  # per-regime decision points are folded into the biases at training time
 
-    def __init__(self, weights: dict[str, list[float]], bias: dict[str, float]) -> None:
+    def __init__(
+        self,
+        weights: dict[str, list[float]],
+        bias: dict[str, float],
+        trained_on: list[TrainingFile] | None = None,
+    ) -> None:
         self.weights = {regime: np.asarray(w, dtype=np.float64) for regime, w in weights.items()}
         self.bias = bias
+        # the labelled files the model was fitted on: scores on them are in sample
+        self.trained_on: list[TrainingFile] = list(trained_on or [])
+
+    def fitted_on(self, name: str, articles: int) -> bool:
+        """Whether the model was fitted on the labelled file ``name`` (its stem) of ``articles`` articles."""
+        return any(f.name == name and f.articles == articles for f in self.trained_on)
 
     def probability(self, regime: str, features: np.ndarray) -> float:
         """Probability that the pair reports the same event."""
@@ -324,6 +344,7 @@ class PairModel:
                 }
                 for regime in self.weights
             },
+            "trained_on": [{"file": f.name, "articles": f.articles, "stories": f.stories} for f in self.trained_on],
         }
 
     @classmethod
@@ -356,6 +377,7 @@ class PairModel:
         return cls(
             {r: regimes[r]["weights"] for r in regimes},
             {r: float(regimes[r]["bias"]) for r in regimes},
+            [TrainingFile(f["file"], int(f["articles"]), int(f["stories"])) for f in data.get("trained_on", [])],
         )
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from ..embed import get_embedder, get_multilingual_embedder
 from ..evaluate.datasets import LabelledDataset, load_labelled, redate_undated
 from ..settings import DEFAULT_SETTINGS, Settings
-from .pairs import FEATURES, REGIMES, PairModel, StoryState, pair_features_many, rivals
+from .pairs import FEATURES, REGIMES, PairModel, StoryState, TrainingFile, pair_features_many, rivals
 from .signals import ArticleSignals, SignalExtractor, TermStats, days_since_epoch
 from .stream import near_in_time, publication_order
 
@@ -233,8 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache = Path(args.cache) if args.cache else None
     settings = dataclass_replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder)
     sets = []
+    files = []
     for path in args.datasets:
         dataset = load_labelled(path)
+        files.append(TrainingFile(dataset.name, len(dataset.articles), dataset.stories))
         signals = dataset_signals(dataset, settings, cache=cache)
         for name, pairs in file_pair_sets(dataset, signals, args.redate_undated):
             counts = {r: (len(pairs.labels[r]), sum(pairs.labels[r])) for r in REGIMES}
@@ -242,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sets.append(pairs)
     thresholds = {k: float(v) for k, v in (item.split("=", 1) for item in args.threshold)} or SHIPPED_THRESHOLDS
     model = train(sets, thresholds)
+    model.trained_on = files
     Path(args.out).write_text(json.dumps(model.to_dict(), indent=2) + "\n", encoding="utf-8")
     print(json.dumps(model.to_dict(), indent=2))
     return 0
