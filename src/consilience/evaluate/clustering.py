@@ -116,15 +116,14 @@ def fitted_on(method: str, dataset: LabelledDataset) -> bool:
     score on those files is in sample; docs/benchmarks.md gives held-out ones.
     """
     from ..cluster.pairs import PairModel
+    from ..embed import get_embedder
+    from ..settings import DEFAULT_SETTINGS
 
-    if method == OURS:
-        model = PairModel.load()
-    elif method == OURS_STATIC:
-        model = PairModel.for_embedder("minilm-static")
-    else:
+    embedders = {OURS: DEFAULT_SETTINGS.cluster_embedder, OURS_STATIC: "minilm-static"}  # as _ours, _ours_static
+    if method not in embedders:
         return False
-    name = dataset.name.partition("@")[0]
-    return model.fitted_on(name, len(dataset.articles))
+    model = PairModel.for_embedder(get_embedder(embedders[method]).name)  # the clusterer's own choice of model
+    return model.fitted_on(dataset.name.partition("@")[0], len(dataset.articles))
 
 
 _NEEDS_MINILM = ("minilm-agglomerative", "hdbscan", "bertopic")
