@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from .store import Store
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_NO_ARTICLES = 0, 1, 2, 3, 4
+PIPED_COLUMNS = 160  # line width of listings and tables when stdout is not a terminal
+
+
+def _output_columns() -> int | None:
+    """The terminal's width when stdout is one, else None (callers then use PIPED_COLUMNS)."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,8 +222,8 @@ def _stories(args: argparse.Namespace) -> int:
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        # a terminal's width (piped: titles up to 80 characters); one line an article
-        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        # one line an article, cut to the terminal's width (piped: PIPED_COLUMNS)
+        width = _output_columns() or PIPED_COLUMNS
         for story in stories:
             print(f"{story.id}: {len(story.articles)} article(s)")
             for article_id in story.articles:
@@ -225,7 +231,7 @@ def _stories(args: argparse.Namespace) -> int:
                 copy = story.republished.get(article_id) or article.duplicate_of
                 note = f"  [copy of {copy}]" if copy else ""
                 title = (article.title or article.text).splitlines()[0]
-                room = 80 if width is None else max(20, width - len(article_id) - len(note) - 5)
+                room = max(20, width - len(article_id) - len(note) - 5)
                 print(f"  {article_id}  {title if len(title) <= room else title[: room - 1] + '…'}{note}")
             for alike in story.look_alikes:
                 print(f"  looks like {alike.story} (cosine {alike.cosine:.2f}): {look_alike_verdict(alike)}")
@@ -422,7 +428,7 @@ def _stored_stories(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = Console(width=_output_columns() or PIPED_COLUMNS)
     rows = [
         {
             "story": r.id,
@@ -633,7 +639,7 @@ def _evaluate_clustering(args: argparse.Namespace) -> int:
                                              s.pairwise_recall, s.pairwise_f1)),
             f"{r.articles_per_second:.0f}", f"{r.peak_rss_mb:.0f}", r.setting + (", in sample" if r.in_sample else ""),
         )  # fmt: skip
-    Console(width=None if sys.stdout.isatty() else 160).print(table)
+    Console(width=_output_columns() or PIPED_COLUMNS).print(table)
     return EXIT_OK
 
 
@@ -675,7 +681,7 @@ def _evaluate_comparison(args: argparse.Namespace) -> int:
     )
     table.add_row("corroborated", str(scores.gold_corroborated), "", "", f"{scores.corroboration_recall:.3f}")
     table.add_row("traps (false conflicts)", str(scores.gold_traps), str(scores.traps_hit), "", "")  # fmt: skip
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = Console(width=_output_columns() or PIPED_COLUMNS)
     console.print(table)
     console.print(f"annotation {scores.seconds_annotate:.1f} s, comparison {scores.seconds_compare:.1f} s")
     if args.verbose:
