@@ -2,7 +2,7 @@
 
     python benchmarks/clustering_replay.py ../shared/datasets/*-dev.jsonl ../shared/datasets/{uci-headlines,meantime-xling}.jsonl \
         --cache /tmp/cache [--model PATH] [--redate-undated 30 90 300] [--shuffle-undated] [--set SETTING=NUMBER] \
-        [--sample GROUPS [--samples K]]
+        [--drop-dates 0.25 0.5] [--sample GROUPS [--samples K]]
 
 Signals (embeddings, terms, names) are computed once per file and cached, so a
 pair model or a setting can be compared on every file in a minute. Each file is
@@ -12,7 +12,9 @@ replays each file that has undated stories with those stories dated, N a day (a
 dense stream, see ``redate_undated``). ``--shuffle-undated`` also replays each file
 with undated articles with those articles in a shuffled order (a hash of their ids;
 row ``FILE~shuffled``): in the files, a story's undated articles are neighbours, which
-says nothing about how news arrives. ``--sample N`` also replays ``--samples``
+says nothing about how news arrives. ``--drop-dates F...`` also replays each file that
+has dated articles with a share F of their dates removed (row ``FILE-F-undated``): a
+story whose reports are partly dated, as scraped pages and feeds often give them. ``--sample N`` also replays ``--samples``
 random parts of each file of N whole topics (the file's ``topic`` field, ECB+'s
 pairs of look-alike events) or N stories where the file has no topics (row
 ``FILE[N]``, mean and range of the parts): BCubed depends on how many look-alike
@@ -109,6 +111,14 @@ def main() -> int:
     parser.add_argument("--redate-undated", type=int, nargs="+", default=[], metavar="N")
     parser.add_argument("--shuffle-undated", action="store_true", help="also replay undated articles shuffled")
     parser.add_argument(
+        "--drop-dates",
+        type=float,
+        nargs="+",
+        default=[],
+        metavar="FRACTION",
+        help="also replay each file with dated articles with this share of their dates removed",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -129,7 +139,7 @@ def main() -> int:
     for path in args.datasets:
         dataset = load_labelled(path)
         signals = dataset_signals(dataset, settings, cache=Path(args.cache))
-        variants = signal_variants(dataset, signals, args.redate_undated)
+        variants = signal_variants(dataset, signals, args.redate_undated, args.drop_dates)
         if args.shuffle_undated and any(s.time is None for s in signals):
             variants.insert(1, (f"{dataset.name}~shuffled", shuffled_undated(signals)))
         for name, variant in variants:

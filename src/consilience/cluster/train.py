@@ -17,6 +17,7 @@ import argparse
 import math
 import pickle
 import sys
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from dataclasses import replace as dataclass_replace
@@ -83,26 +84,56 @@ def redated_signals(
     return [dataclass_replace(by_id[a.id], time=days_since_epoch(a.published)) for a in ordered]
 
 
+def dates_dropped(dataset: LabelledDataset, signals: Sequence[ArticleSignals], fraction: float) -> list[ArticleSignals]:
+    """``signals`` with the dates of about ``fraction`` of the dated articles removed (a hash of their ids).
+
+    In stream order as the pipeline gives it: the articles still dated in
+    publication order, then every undated one in file order. Feeds and scraped
+    pages often lack a date for some of a story's reports.
+    """
+    cut = int(fraction * 1000)
+    position = {article.id: i for i, article in enumerate(dataset.articles)}
+    dropped = [s for s in signals if s.time is None or zlib.crc32(s.id.encode("utf-8")) % 1000 < cut]
+    gone = {s.id for s in dropped}
+    undated = [dataclass_replace(s, time=None) for s in sorted(dropped, key=lambda s: position[s.id])]
+    return [s for s in signals if s.id not in gone] + undated
+
+
 def signal_variants(
-    dataset: LabelledDataset, signals: Sequence[ArticleSignals], stories_per_day: Sequence[int]
+    dataset: LabelledDataset,
+    signals: Sequence[ArticleSignals],
+    stories_per_day: Sequence[int],
+    drop_dates: Sequence[float] = (),
 ) -> list[tuple[str, list[ArticleSignals]]]:
-    """The file's signals as they are, then, when it has undated stories, one re-dated copy per ``stories_per_day``."""
+    """The file's signals as they are, then its copies.
+
+    When the file has undated stories, one re-dated copy per ``stories_per_day``
+    (``FILE@N-a-day``); when it has dated articles, one copy per fraction of
+    ``drop_dates`` with that share of the dates removed (``FILE-F-undated``,
+    :func:`dates_dropped`).
+    """
     variants = [(dataset.name, list(signals))]
     if any(a.published is None for a in dataset.articles):
         for per_day in stories_per_day:
             variants.append((f"{dataset.name}@{per_day}-a-day", redated_signals(dataset, signals, per_day)))
+    if any(s.time is not None for s in signals):
+        for fraction in drop_dates:
+            variants.append((f"{dataset.name}-{fraction:g}-undated", dates_dropped(dataset, signals, fraction)))
     return variants
 
 
 def file_pair_sets(
-    dataset: LabelledDataset, signals: Sequence[ArticleSignals], stories_per_day: Sequence[int]
+    dataset: LabelledDataset,
+    signals: Sequence[ArticleSignals],
+    stories_per_day: Sequence[int],
+    drop_dates: Sequence[float] = (),
 ) -> list[tuple[str, PairSet]]:
-    """Teacher-forced pairs of a file and of each re-dated copy (:func:`signal_variants`), named as the variants.
+    """Teacher-forced pairs of a file and of each of its copies (:func:`signal_variants`), named as the variants.
 
     The copies share the file's weight: a file counts once however many
     copies it is trained on.
     """
-    variants = signal_variants(dataset, signals, stories_per_day)
+    variants = signal_variants(dataset, signals, stories_per_day, drop_dates)
     out = []
     for name, variant in variants:
         pairs = teacher_forced_pairs(variant, dataset.gold)
@@ -229,6 +260,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also train on copies of each file whose undated stories get dates, N stories a day (one copy "
         "per N), so that the model meets unrelated articles of the same day; a file's copies share its weight",
     )
+    parser.add_argument(
+        "--drop-dates",
+        type=float,
+        nargs="+",
+        default=[],
+        metavar="F",
+        help="also train on copies of each file with dated articles where a share F of the dates is removed "
+        "(one copy per F), so that the model meets undated reports of dated stories; a file's copies share its weight",
+    )
     args = parser.parse_args(argv)
     cache = Path(args.cache) if args.cache else None
     settings = dataclass_replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder)
@@ -238,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dataset = load_labelled(path)
         files.append(TrainingFile(dataset.name, len(dataset.articles), dataset.stories))
         signals = dataset_signals(dataset, settings, cache=cache)
-        for name, pairs in file_pair_sets(dataset, signals, args.redate_undated):
+        for name, pairs in file_pair_sets(dataset, signals, args.redate_undated, args.drop_dates):
             counts = {r: (len(pairs.labels[r]), sum(pairs.labels[r])) for r in REGIMES}
             print(f"{name}: pairs (total, same story) per regime {counts}", file=sys.stderr)
             sets.append(pairs)
