@@ -2,7 +2,7 @@
 
     python benchmarks/clustering_cv.py ../shared/datasets/{ecbplus-dev,basil-dev,meantime-xling,uci-headlines,allsides-dev}.jsonl \
         --cache /tmp/cache2 [--model M.json] [--folds 2] [--l2 0.001 0.01] [--redate-undated 30 300] \
-        [--by-topic ecbplus-dev] [--set SETTING=NUMBER] [--threshold REGIME=P] [--json]
+        [--by-topic ecbplus-dev] [--set SETTING=NUMBER] [--threshold REGIME=P] [--drop-dates 0.25 0.5] [--json]
 
 The shipped pair model is fitted on every story of the development files and
 its thresholds were chosen by replaying those same files, so the replay
@@ -10,7 +10,8 @@ its thresholds were chosen by replaying those same files, so the replay
 stories of each file are split into ``--folds`` folds by a hash of the story
 id. For each fold, the model is fitted as ``python -m consilience.cluster.train``
 fits the shipped one (the same files, each with its copy whose undated stories
-are dated 300 a day, the shipped regime thresholds) on the other folds'
+are dated 300 a day and its copy with a quarter of its dates removed, the
+shipped regime thresholds) on the other folds'
 stories only, and the stream clusterer replays the fold's own stories with it;
 next to it, the shipped model (or ``--model``, fitted on every story) replays
 the same articles. Prints BCubed F1 per file (and per re-dated copy with
@@ -22,7 +23,11 @@ pairs of look-alike events, and its held-out test file is ten whole topics, so a
 fold by story would put one event of a pair in training and the other held out.
 ``--set`` overrides a numeric setting for every replay, as in ``clustering_replay.py``;
 ``--threshold REGIME=P`` fits the held-out models with that regime's decision point
-in place of the shipped one (the other regimes keep theirs).
+in place of the shipped one (the other regimes keep theirs). ``--drop-dates F...``
+adds replay rows with a share F of each dated file's dates removed, as in
+``clustering_replay.py``; ``--train-drop-dates F...`` fits the held-out models with
+other such copies (``--train-drop-dates`` alone: none; the ``-half`` regimes then learn
+from the undated reports of dated stories the files hold themselves).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from consilience.evaluate.metrics import score_clustering
 from consilience.settings import DEFAULT_SETTINGS
 
 TRAIN_REDATE = [300]  # the shipped model's --redate-undated
+TRAIN_DROP_DATES = [0.25]  # ... and its --drop-dates
 
 
 def fold_of(story: str, folds: int) -> int:
@@ -56,9 +62,15 @@ def subset(dataset: LabelledDataset, keep: set[str]) -> LabelledDataset:
     return LabelledDataset(dataset.name, articles, {a.id: dataset.gold[a.id] for a in articles})
 
 
-def fit(train_sets: list[tuple[LabelledDataset, list]], l2: float, thresholds: dict[str, float]) -> PairModel:
+def fit(
+    train_sets: list[tuple[LabelledDataset, list]], l2: float, thresholds: dict[str, float], drop_dates: list[float]
+) -> PairModel:
     """The pair model fitted as the shipped one is, on these (dataset, signals) pairs."""
-    sets = [pairs for dataset, signals in train_sets for _, pairs in file_pair_sets(dataset, signals, TRAIN_REDATE)]
+    sets = [
+        pairs
+        for dataset, signals in train_sets
+        for _, pairs in file_pair_sets(dataset, signals, TRAIN_REDATE, drop_dates)
+    ]
     return train(sets, thresholds, l2)
 
 
@@ -74,6 +86,15 @@ def main() -> int:
     parser.add_argument("--by-topic", nargs="+", default=[], metavar="NAME", help="fold these files by topic")
     parser.add_argument("--set", action="append", default=[], metavar="SETTING=NUMBER", help="repeatable")
     parser.add_argument("--threshold", action="append", default=[], metavar="REGIME=P", help="repeatable")
+    parser.add_argument("--drop-dates", type=float, nargs="+", default=[], metavar="F", help="replay rows, see replay")
+    parser.add_argument(
+        "--train-drop-dates",
+        type=float,
+        nargs="*",
+        default=TRAIN_DROP_DATES,
+        metavar="F",
+        help=f"the held-out models' --drop-dates (default: the shipped model's, {TRAIN_DROP_DATES})",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     thresholds = dict(SHIPPED_THRESHOLDS)
@@ -109,9 +130,9 @@ def main() -> int:
                 part = subset(dataset, keep)
                 ids = {a.id for a in part.articles}
                 into.append((part, [s for s in signals if s.id in ids]))
-        models = [shipped, *(fit(rest, l2, thresholds) for l2 in args.l2)]
+        models = [shipped, *(fit(rest, l2, thresholds, args.train_drop_dates) for l2 in args.l2)]
         for dataset, signals in held:
-            for name, variant in signal_variants(dataset, signals, args.redate_undated):
+            for name, variant in signal_variants(dataset, signals, args.redate_undated, args.drop_dates):
                 row = scores.setdefault(name, {c: [] for c in columns})
                 for column, model in zip(columns, models, strict=True):
                     story_of, _ = replay(variant, model, settings)
