@@ -240,6 +240,28 @@ def test_translations_join_their_english_story() -> None:
     assert score_clustering({a.id: dataset.gold[a.id] for a in articles}, predicted).bcubed_f1 >= 0.9
 
 
+def test_undated_headlines_join_the_dated_story_they_report() -> None:
+    """A feed that gives no date for some items: they belong with their dated story, not in a story of their own."""
+    path = DATASETS / "uci-headlines.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (datasets live in ../shared, outside the repository)")
+    dataset = load_labelled(path)
+    sizes: dict[str, int] = {}
+    for story in dataset.gold.values():
+        sizes[story] = sizes.get(story, 0) + 1
+    wanted = sorted(s for s, n in sizes.items() if 20 <= n <= 40)[:4]
+    articles = [a for a in dataset.articles if dataset.gold[a.id] in wanted]
+    undated = {a.id for a in articles[3::4]}
+    articles = [replace(a, published=None) if a.id in undated else a for a in articles]
+    story_of = {a: s.id for s in cluster_articles(articles) for a in s.articles}
+    dated_gold: dict[str, list[str]] = {}
+    for a in articles:
+        if a.id not in undated:
+            dated_gold.setdefault(story_of[a.id], []).append(dataset.gold[a.id])
+    joined = [a for a in undated if dataset.gold[a] in dated_gold.get(story_of[a], [])]
+    assert len(joined) >= 0.8 * len(undated), (len(joined), len(undated))
+
+
 def test_articles_not_in_english_get_their_multilingual_vector_with_their_signals() -> None:
     """One batch per extraction, foreign leads only: English articles get one when a pair first crosses languages."""
     from consilience.cluster import SignalExtractor
@@ -562,9 +584,55 @@ def test_only_dated_pairs_get_a_rival_margin_and_models_of_their_own() -> None:
     dated = pair_features(state("a", 19000.0, [1, 0]), state("b", 19000.5, [1, 1]), stats, rival=0.5)
     assert dated[0] == "mono-dated"
     assert dated[1][margin] == pytest.approx(np.sqrt(0.5) - 0.5, abs=1e-6)
-    undated = pair_features(state("a", None, [1, 0]), state("b", 19000.5, [1, 1]), stats, rival=0.5)
+    half = pair_features(state("a", None, [1, 0]), state("b", 19000.5, [1, 1]), stats, rival=0.5)
+    assert half[0] == "mono-half"
+    assert half[1][margin] == 0.0
+    undated = pair_features(state("a", None, [1, 0]), state("b", None, [1, 1]), stats, rival=0.5)
     assert undated[0] == "mono"
     assert undated[1][margin] == 0.0
+
+
+def test_a_model_fitted_before_the_half_dated_regimes_reads_the_plain_ones() -> None:
+    from consilience.cluster.pairs import FEATURES, PairModel
+
+    plain = {"mono": [0.5] * len(FEATURES)}
+    model = PairModel(plain, {"mono": -1.0})
+    features = np.linspace(0.0, 1.0, len(FEATURES))
+    assert model.probability("mono-half", features) == model.probability("mono", features)
+
+
+def test_copies_with_dates_removed_teach_the_half_dated_regimes_only() -> None:
+    """An undated report of a dated story is its own situation; the other regimes learn what they learnt before."""
+    from consilience.cluster.pairs import REGIMES
+    from consilience.cluster.train import dataset_signals, dates_dropped, file_pair_sets
+
+    day = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+    texts = {"quake": [QUAKE, QUAKE_2], "heist": [HEIST, HEIST.replace("Thursday", "Thursday afternoon")],
+             "vote": [VOTE, VOTE.replace("Sunday", "Sunday morning")]}  # fmt: skip
+    articles, gold = [], {}
+    for n, (story, bodies) in enumerate(texts.items()):
+        for i, body in enumerate(bodies * 3):
+            article_id = f"{story}-{i}"
+            articles.append(_article(article_id, body, title=body.split(",")[0], published=day + dt.timedelta(n, i)))
+            gold[article_id] = story
+    dataset = LabelledDataset("news", articles, gold)
+    signals = dataset_signals(dataset)
+    dropped = dates_dropped(dataset, signals, 0.5)
+    undated = [s.id for s in dropped if s.time is None]
+    assert 0 < len(undated) < len(signals)
+    assert [s.id for s in dropped if s.time is not None] == [s.id for s in signals if s.id not in undated]
+    assert undated == [a.id for a in articles if a.id in set(undated)]  # undated last, in file order
+
+    before = dict(file_pair_sets(dataset, signals, []))["news"]
+    named = dict(file_pair_sets(dataset, signals, [], [0.5]))
+    assert set(named) == {"news", "news-0.5-undated"}
+    copy = named["news-0.5-undated"]
+    assert any(copy.rows[r] for r in REGIMES if r.endswith("-half"))
+    assert not any(copy.rows[r] for r in REGIMES if not r.endswith("-half"))
+    for regime in REGIMES:
+        if not regime.endswith("-half"):  # the file's own pairs weigh as they did without the copy
+            assert len(named["news"].rows[regime]) == len(before.rows[regime])
+            assert named["news"].weights[regime] == pytest.approx(before.weights[regime])
 
 
 def test_an_undated_article_names_years_that_date_it_before_a_dated_story() -> None:

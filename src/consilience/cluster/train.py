@@ -35,7 +35,7 @@ from .stream import near_in_time, publication_order
 # the regime thresholds of the shipped models (the decision point each regime's bias is moved to), chosen by replaying
 # the development files (docs/benchmarks.md); the training command's default
 SHIPPED_THRESHOLDS = {"long": 0.3, "mono": 0.35, "short": 0.55, "long-dated": 0.5, "mono-dated": 0.6,
-                      "short-dated": 0.7}  # fmt: skip
+                      "short-dated": 0.7, "mono-half": 0.35, "short-half": 0.55}  # fmt: skip
 
 
 @dataclass
@@ -131,15 +131,32 @@ def file_pair_sets(
     """Teacher-forced pairs of a file and of each of its copies (:func:`signal_variants`), named as the variants.
 
     The copies share the file's weight: a file counts once however many
-    copies it is trained on.
+    copies it is trained on. A copy with dates removed gives only its pairs of
+    an undated article and a dated story (the ``-half`` regimes); the plain
+    regimes learn from every pair with an undated side of the file and its
+    re-dated copies, as they did before the ``-half`` ones existed.
     """
     variants = signal_variants(dataset, signals, stories_per_day, drop_dates)
+    without_dates = {f"{dataset.name}-{fraction:g}-undated" for fraction in drop_dates}
     out = []
     for name, variant in variants:
         pairs = teacher_forced_pairs(variant, dataset.gold)
         for regime in REGIMES:
-            pairs.weights[regime] = [w / len(variants) for w in pairs.weights[regime]]
+            if name in without_dates and not regime.endswith("-half"):
+                pairs.rows[regime], pairs.labels[regime], pairs.weights[regime] = [], [], []
+            elif name not in without_dates and regime.endswith("-half") and pairs.rows[regime]:
+                plain = regime.removesuffix("-half")
+                pairs.rows[plain] += pairs.rows[regime]
+                pairs.labels[plain] += pairs.labels[regime]
+                pairs.weights[plain] = [1.0 / len(pairs.labels[plain])] * len(pairs.labels[plain])
         out.append((name, pairs))
+    for regime in REGIMES:
+        if regime.endswith("-half"):
+            sharing = sum(1 for _, pairs in out if pairs.rows[regime])
+        else:
+            sharing = sum(1 for name, _ in out if name not in without_dates)
+        for _, pairs in out:
+            pairs.weights[regime] = [w / sharing for w in pairs.weights[regime]]
     return out
 
 
@@ -218,8 +235,9 @@ def train(pair_sets: Sequence[PairSet], thresholds: dict[str, float] | None = No
     for regime in REGIMES:
         rows = [r for ps in pair_sets for r in ps.rows[regime]]
         if not rows:
-            weights[regime], bias[regime] = [0.0] * len(FEATURES), -10.0
-            continue
+            if "-" not in regime:  # never join: no data says when
+                weights[regime], bias[regime] = [0.0] * len(FEATURES), -10.0
+            continue  # a "-dated" or "-half" regime without data: the model falls back to the plain one
         x = np.stack(rows)
         y = np.array([label for ps in pair_sets for label in ps.labels[regime]], dtype=np.float64)
         w = np.array([weight for ps in pair_sets for weight in ps.weights[regime]], dtype=np.float64)
