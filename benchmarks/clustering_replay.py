@@ -14,12 +14,12 @@ with undated articles with those articles in a shuffled order (a hash of their i
 row ``FILE~shuffled``): in the files, a story's undated articles are neighbours, which
 says nothing about how news arrives. ``--drop-dates F...`` also replays each file that
 has dated articles with a share F of their dates removed (row ``FILE-F-undated``): a
-story whose reports are partly dated, as scraped pages and feeds often give them. ``--sample N`` also replays ``--samples``
-random parts of each file of N whole topics (the file's ``topic`` field, ECB+'s
-pairs of look-alike events) or N stories where the file has no topics (row
-``FILE[N]``, mean and range of the parts): BCubed depends on how many look-alike
-stories a file holds, and the held-out test files are smaller than the development
-ones. Prints one row per file: BCubed P / R / F1, pairwise F1, stories, and
+story whose reports are partly dated, as scraped pages and feeds often give them.
+``--sample N`` also replays ``--samples`` random parts of each file of N whole
+topics (the file's ``topic`` field, ECB+'s pairs of look-alike events) or N
+stories where the file has no topics (row ``FILE[N]``, mean and range of the
+parts): BCubed depends on how many look-alike stories a file holds, and the
+held-out test files are smaller than the development ones. Prints one row per file: BCubed P / R / F1, pairwise F1, stories, and
 assignment speed (articles/s from signals to story).
 """
 
