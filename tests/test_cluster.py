@@ -615,11 +615,12 @@ def test_copies_with_dates_removed_teach_the_half_dated_regimes_only() -> None:
             article_id = f"{story}-{i}"
             articles.append(_article(article_id, body, title=body.split(",")[0], published=day + dt.timedelta(n, i)))
             gold[article_id] = story
+    articles[-1] = replace(articles[-1], published=None)  # the file's own undated report of a dated story
     dataset = LabelledDataset("news", articles, gold)
     signals = dataset_signals(dataset)
     dropped = dates_dropped(dataset, signals, 0.5)
     undated = [s.id for s in dropped if s.time is None]
-    assert 0 < len(undated) < len(signals)
+    assert articles[-1].id in undated and 1 < len(undated) < len(signals)
     assert [s.id for s in dropped if s.time is not None] == [s.id for s in signals if s.id not in undated]
     assert undated == [a.id for a in articles if a.id in set(undated)]  # undated last, in file order
 
@@ -633,6 +634,10 @@ def test_copies_with_dates_removed_teach_the_half_dated_regimes_only() -> None:
         if not regime.endswith("-half"):  # the file's own pairs weigh as they did without the copy
             assert len(named["news"].rows[regime]) == len(before.rows[regime])
             assert named["news"].weights[regime] == pytest.approx(before.weights[regime])
+    # the file's own undated report meets the dated stories in "mono-half", and the plain regime still learns from it
+    own = named["news"]
+    assert own.rows["mono-half"]
+    assert all(any(np.array_equal(h, p) for p in own.rows["mono"]) for h in own.rows["mono-half"])
 
 
 def test_an_undated_article_names_years_that_date_it_before_a_dated_story() -> None:

@@ -113,8 +113,9 @@ def fitted_on(method: str, dataset: LabelledDataset) -> bool:
     """Whether ``method`` is ours and its shipped pair model was fitted on ``dataset``'s stories.
 
     The shipped models are fitted on the development files (and on copies of
-    them with their undated stories dated, named ``FILE@N-a-day`` here), so a
-    score on those files is in sample; docs/benchmarks.md gives held-out ones.
+    them: undated stories dated, named ``FILE@N-a-day`` here, and a share of the
+    dates removed), so a score on those files is in sample; docs/benchmarks.md
+    gives held-out ones.
     """
     from ..cluster.pairs import PairModel
     from ..embed import get_embedder
