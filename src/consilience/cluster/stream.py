@@ -22,6 +22,8 @@ holds nothing but the active window.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import math
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,8 +66,12 @@ class StoryArchive(Protocol):
         """Keep ``state`` out of the active window."""
         ...
 
-    def candidates(self, signals: ArticleSignals, limit: int) -> list[StoryState]:
-        """Retired stories that might match ``signals``, best first (they stay archived)."""
+    def candidates(self, signals: ArticleSignals, limit: int, named: int = 0) -> list[StoryState]:
+        """Retired stories that might match ``signals`` (they stay archived).
+
+        The ``limit`` nearest by centroid, best first, then up to ``named``
+        more that share the most of its names.
+        """
         ...
 
     def reopen(self, story_id: str) -> StoryState | None:
@@ -89,26 +95,28 @@ class MemoryArchive:
         self.limit = limit
         self.window_days = window_days
         self._states: OrderedDict[str, StoryState] = OrderedDict()
-        self._index: _CentroidIndex | None = None
+        self._index: StoryIndex | None = None
 
     def retire(self, state: StoryState) -> None:
         """Archive ``state``, dropping the oldest archived story beyond the limit."""
         if state.dense_sum is None:
             return
         if self._index is None:
-            self._index = _CentroidIndex(len(state.dense_sum), capacity=min(self.limit, 1024) or 1)
+            self._index = StoryIndex(len(state.dense_sum), capacity=min(self.limit, 1024) or 1)
         self._states[state.id] = state
         self._index.update(state)
         while len(self._states) > self.limit:
             old, _ = self._states.popitem(last=False)
             self._index.remove(old)
 
-    def candidates(self, signals: ArticleSignals, limit: int) -> list[StoryState]:
-        """Archived stories with the closest centroids (within the time window when one is set)."""
-        if self._index is None or not self._states or limit <= 0:
+    def candidates(self, signals: ArticleSignals, limit: int, named: int = 0) -> list[StoryState]:
+        """Archived stories with the closest centroids, then those sharing the most names (within the time window
+        when one is set)."""
+        if self._index is None or not self._states:
             return []
         time = signals.time if self.window_days is not None else None
-        ids = self._index.nearest(signals.dense, limit, time, self.window_days or 0.0)
+        ids = self._index.nearest(signals.dense, limit, time, self.window_days or 0.0) if limit > 0 else []
+        ids += self._index.named(signals.names, named, exclude=ids)
         return [self._states[i] for i in ids]
 
     def reopen(self, story_id: str) -> StoryState | None:
@@ -160,7 +168,7 @@ class StreamClusterer:
         self.position = 0
         self.next_story_number = 1
         self._join_probability: dict[str, float] = {}
-        self._index = _CentroidIndex(self.extractor.embedder.dimension)
+        self._index = StoryIndex(self.extractor.embedder.dimension)
         self._consolidated_at = 0
 
     # -- feeding ------------------------------------------------------------------------------------------------
@@ -381,8 +389,10 @@ class StreamClusterer:
     def _candidates(self, signals: ArticleSignals) -> list[StoryState]:
         window = self.settings.cluster_window_days
         ids = self._index.nearest(signals.dense, self.settings.cluster_candidates, signals.time, window)
+        named = self.settings.cluster_name_candidates if signals.time is None else 0
+        ids += self._index.named(signals.names, named, exclude=ids)
         found = [self.active[i] for i in ids]
-        archived = self.archive.candidates(signals, self.settings.cluster_archive_candidates)
+        archived = self.archive.candidates(signals, self.settings.cluster_archive_candidates, named)
         if signals.time is None:
             return found + archived
         return near_in_time(found, signals.time, window) + near_in_time(
@@ -532,8 +542,21 @@ def _far_apart(a: StoryState, b: StoryState, window: float) -> bool:
     return b.first - a.last > window or a.first - b.last > window
 
 
-class _CentroidIndex:
-    """Active story centroids in one matrix, for nearest-story retrieval by one matrix product."""
+# a name held by more stories than both of these is left out of retrieval by names: it tells few stories apart (its
+# weight is under log(1 + 1 / share)) and walking its holders for every article is most of the cost
+NAME_COMMON_HOLDERS = 50
+NAME_COMMON_SHARE = 0.05
+
+
+class StoryIndex:
+    """Stories' centroids in one matrix and their names in postings, for retrieving the nearest stories fast.
+
+    By centroid: one matrix product. By names: the stories sharing the most
+    of an article's names, each name weighted by how few stories hold it.
+    Names survive translation and need no embedding, so they find a story
+    the dense vectors miss (an undated Dutch report, read by English static
+    vectors, of a story whose centroid mixes four languages).
+    """
 
     def __init__(self, dimension: int, capacity: int = 1024) -> None:
         self.matrix = np.zeros((capacity, dimension), dtype=np.float32)
@@ -543,9 +566,13 @@ class _CentroidIndex:
         self.row: dict[str, int] = {}
         self.free: list[int] = list(range(capacity - 1, -1, -1))
         self.used = np.zeros(capacity, dtype=bool)
+        self.postings: dict[int, set[str]] = {}  # name -> stories holding it
+        # names posted per story: a story that lost a member keeps its postings until it leaves (a superset only
+        # adds a candidate), and leaving removes exactly what was posted
+        self.posted: dict[str, set[int]] = {}
 
     def update(self, state: StoryState) -> None:
-        """Insert or refresh a story's row."""
+        """Insert or refresh a story's row and postings."""
         row = self.row.get(state.id)
         if row is None:
             if not self.free:
@@ -557,9 +584,14 @@ class _CentroidIndex:
         self.matrix[row] = state.centroid
         self.first[row] = np.nan if state.first is None else state.first
         self.last[row] = np.nan if state.last is None else state.last
+        posted = self.posted.setdefault(state.id, set())
+        new = state.names.keys() - posted
+        for name in new:
+            self.postings.setdefault(name, set()).add(state.id)
+        posted |= new
 
     def remove(self, story_id: str) -> None:
-        """Drop a story's row."""
+        """Drop a story's row and postings."""
         row = self.row.pop(story_id, None)
         if row is not None:
             self.matrix[row] = 0.0
@@ -567,6 +599,32 @@ class _CentroidIndex:
             self.ids[row] = None
             self.used[row] = False
             self.free.append(row)
+        for name in self.posted.pop(story_id, ()):
+            holders = self.postings[name]
+            holders.discard(story_id)
+            if not holders:
+                del self.postings[name]
+
+    def named(self, names: Iterable[int], limit: int, exclude: Iterable[str] = ()) -> list[str]:
+        """Ids of up to ``limit`` stories sharing the most of ``names``, a name counting log(1 + stories / holders).
+
+        Ties go to the story in the lower row, so the choice does not depend on
+        the order of a set of strings (which changes with the hash seed).
+        """
+        if limit <= 0 or not self.row:
+            return []
+        stories = len(self.row)
+        common = max(NAME_COMMON_HOLDERS, NAME_COMMON_SHARE * stories)
+        scores: dict[str, float] = {}
+        for name in names:
+            holders = self.postings.get(name)
+            if holders and len(holders) <= common:
+                weight = math.log1p(stories / len(holders))
+                for story_id in holders:
+                    scores[story_id] = scores.get(story_id, 0.0) + weight
+        for story_id in exclude:
+            scores.pop(story_id, None)
+        return heapq.nsmallest(limit, scores, key=lambda story_id: (-scores[story_id], self.row[story_id]))
 
     def nearest(self, vector: np.ndarray, limit: int, time: float | None, window: float) -> list[str]:
         """Ids of up to ``limit`` stories with the highest centroid cosine (within the time window when dated)."""
