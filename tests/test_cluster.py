@@ -287,6 +287,12 @@ def test_stories_are_found_by_the_rarest_names_they_share_with_an_article() -> N
         crowd.update(story(f"s{number}", {9, 100 + number}))
     assert crowd.named([9], 5) == []  # held by every story: it tells none apart, and is not walked
     assert crowd.named([9, 105], 5) == ["s5"]
+    dated = story("d", {7})
+    dated.first = dated.last = 100.0
+    index.update(dated)
+    assert index.named([7], 5, time=110.0, window=14.0) == ["d"]
+    assert index.named([7], 5, time=200.0, window=14.0) == []  # dated, and further away than the window
+    assert index.named([1], 5, time=200.0, window=14.0) == ["b"]  # undated: never out of the window
 
 
 def test_an_archived_story_is_found_by_names_its_vectors_miss() -> None:
@@ -312,6 +318,42 @@ def test_an_archived_story_is_found_by_names_its_vectors_miss() -> None:
     assert [s.id for s in archive.candidates(report, 1)] == ["contract"]
     assert [s.id for s in archive.candidates(report, 1, named=1)] == ["contract", "tanker"]
     assert [s.id for s in archive.candidates(report, 0, named=1)] == ["tanker"]
+
+
+def test_a_report_in_another_language_meets_the_story_sharing_its_names_beyond_the_nearest_centroids() -> None:
+    """One candidate by centroid (a busy window's nearest stories, in small): the Spanish story's words win it, and
+    the English story sharing four names with the report comes in by names; a story sharing one does not."""
+    from consilience.embed import HashingEmbedder
+
+    settings = replace(DEFAULT_SETTINGS, cluster_candidates=1)
+    day = dt.datetime(2008, 3, 1, tzinfo=dt.UTC)
+    texts = {
+        "tanker": "The Pentagon awarded Northrop Grumman and EADS, the parent of Airbus, a contract for 179 aerial "
+        "refuelling tankers, turning down Boeing.",
+        "contract": "El contrato de los aviones cisterna fue adjudicado por el ministerio a la empresa estatal.",
+        "assembly": "Shares of Airbus rose after it opened an assembly line for jets in Tianjin, its first outside Europe.",
+    }
+    report = _article(
+        "es", "El Pentágono adjudicó a Northrop Grumman y EADS, matriz de Airbus, el contrato de los aviones cisterna.",
+        language="es", published=day + dt.timedelta(hours=5),
+    )  # fmt: skip
+    found: dict[tuple[int, int], set[str]] = {}
+    for named, at_least in ((5, 3), (0, 3), (5, 1)):
+        clusterer = StreamClusterer(
+            replace(settings, cluster_name_candidates=named, cluster_name_min_shared=at_least),
+            embedder=HashingEmbedder(256),
+            multilingual=None,
+        )
+        story_of: dict[str, str] = {}
+        for hour, (article_id, text) in enumerate(texts.items()):
+            events = clusterer.add(_article(article_id, text, published=day + dt.timedelta(hours=hour)))
+            story_of[article_id] = next(e.story for e in events if e.kind == "new")
+        signals = clusterer.extractor.extract([report])[0]
+        ids = [s.id for s in clusterer._candidates(signals)]
+        found[named, at_least] = {article_id for article_id, story in story_of.items() if story in ids}
+    assert found[0, 3] == {"contract"}
+    assert found[5, 3] == {"contract", "tanker"}  # "tanker" shares four names with the report, "assembly" one (Airbus)
+    assert found[5, 1] == {"contract", "tanker", "assembly"}
 
 
 def test_undated_translations_find_their_retired_story_by_its_names() -> None:

@@ -35,7 +35,11 @@ class Settings:
     )
     cluster_candidates: int = 20  # nearest active stories scored by the pair model per article
     cluster_archive_candidates: int = 3  # retired stories scored too, to reopen one a late article matches
-    cluster_name_candidates: int = 5  # an undated article also meets this many active and retired stories by names
+    # an article also meets this many active and this many retired stories that share the most of its names and at
+    # least cluster_name_min_shared of them (within the window when dated): names survive translation, and a report in
+    # another language is often not among the nearest centroids of a busy window or of the archive (docs/benchmarks.md)
+    cluster_name_candidates: int = 5
+    cluster_name_min_shared: int = 3
     cluster_merge_checks: int = 3  # runner-up stories checked for a merge after a join
     cluster_consolidate_every: int = 200  # articles between passes that merge grown stories as wholes
     cluster_firm_join: float = 0.8  # joins below this probability are re-checked as their story grows

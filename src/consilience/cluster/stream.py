@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import math
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -66,11 +66,11 @@ class StoryArchive(Protocol):
         """Keep ``state`` out of the active window."""
         ...
 
-    def candidates(self, signals: ArticleSignals, limit: int, named: int = 0) -> list[StoryState]:
+    def candidates(self, signals: ArticleSignals, limit: int, named: int = 0, at_least: int = 1) -> list[StoryState]:
         """Retired stories that might match ``signals`` (they stay archived).
 
         The ``limit`` nearest by centroid, best first, then up to ``named``
-        more that share the most of its names.
+        more that share the most of its names, at least ``at_least`` of them.
         """
         ...
 
@@ -109,14 +109,14 @@ class MemoryArchive:
             old, _ = self._states.popitem(last=False)
             self._index.remove(old)
 
-    def candidates(self, signals: ArticleSignals, limit: int, named: int = 0) -> list[StoryState]:
+    def candidates(self, signals: ArticleSignals, limit: int, named: int = 0, at_least: int = 1) -> list[StoryState]:
         """Archived stories with the closest centroids, then those sharing the most names (within the time window
         when one is set)."""
         if self._index is None or not self._states:
             return []
         time = signals.time if self.window_days is not None else None
         ids = self._index.nearest(signals.dense, limit, time, self.window_days or 0.0) if limit > 0 else []
-        ids += self._index.named(signals.names, named, exclude=ids)
+        ids += self._index.named(signals.names, named, ids, at_least, time, self.window_days or 0.0)
         return [self._states[i] for i in ids]
 
     def reopen(self, story_id: str) -> StoryState | None:
@@ -389,10 +389,10 @@ class StreamClusterer:
     def _candidates(self, signals: ArticleSignals) -> list[StoryState]:
         window = self.settings.cluster_window_days
         ids = self._index.nearest(signals.dense, self.settings.cluster_candidates, signals.time, window)
-        named = self.settings.cluster_name_candidates if signals.time is None else 0
-        ids += self._index.named(signals.names, named, exclude=ids)
+        named, at_least = self.settings.cluster_name_candidates, self.settings.cluster_name_min_shared
+        ids += self._index.named(signals.names, named, ids, at_least, signals.time, window)
         found = [self.active[i] for i in ids]
-        archived = self.archive.candidates(signals, self.settings.cluster_archive_candidates, named)
+        archived = self.archive.candidates(signals, self.settings.cluster_archive_candidates, named, at_least)
         if signals.time is None:
             return found + archived
         return near_in_time(found, signals.time, window) + near_in_time(
@@ -554,8 +554,9 @@ class StoryIndex:
     By centroid: one matrix product. By names: the stories sharing the most
     of an article's names, each name weighted by how few stories hold it.
     Names survive translation and need no embedding, so they find a story
-    the dense vectors miss (an undated Dutch report, read by English static
-    vectors, of a story whose centroid mixes four languages).
+    the dense vectors miss: a Dutch report, read by English vectors, of a
+    story whose centroid mixes four languages, among thousands of stories
+    of the same weeks or in the archive.
     """
 
     def __init__(self, dimension: int, capacity: int = 1024) -> None:
@@ -605,26 +606,45 @@ class StoryIndex:
             if not holders:
                 del self.postings[name]
 
-    def named(self, names: Iterable[int], limit: int, exclude: Iterable[str] = ()) -> list[str]:
+    def named(
+        self,
+        names: Iterable[int],
+        limit: int,
+        exclude: Iterable[str] = (),
+        at_least: int = 1,
+        time: float | None = None,
+        window: float = 0.0,
+    ) -> list[str]:
         """Ids of up to ``limit`` stories sharing the most of ``names``, a name counting log(1 + stories / holders).
 
-        Ties go to the story in the lower row, so the choice does not depend on
-        the order of a set of strings (which changes with the hash seed).
+        Only stories holding at least ``at_least`` of the names count, and
+        when ``time`` is given only those within ``window`` days of it (or
+        undated), as in :meth:`nearest`. Ties go to the story in the lower
+        row, so the choice does not depend on the order of a set of strings
+        (which changes with the hash seed).
         """
         if limit <= 0 or not self.row:
             return []
         stories = len(self.row)
         common = max(NAME_COMMON_HOLDERS, NAME_COMMON_SHARE * stories)
-        scores: dict[str, float] = {}
-        for name in names:
-            holders = self.postings.get(name)
-            if holders and len(holders) <= common:
-                weight = math.log1p(stories / len(holders))
-                for story_id in holders:
-                    scores[story_id] = scores.get(story_id, 0.0) + weight
-        for story_id in exclude:
-            scores.pop(story_id, None)
-        return heapq.nsmallest(limit, scores, key=lambda story_id: (-scores[story_id], self.row[story_id]))
+        walked = [holders for holders in map(self.postings.get, names) if holders and len(holders) <= common]
+        shared: Counter[str] = Counter()
+        for holders in walked:  # counting in C first: only stories past the floor are scored name by name
+            shared.update(holders)
+        excluded = set(exclude)
+        found = [story_id for story_id, count in shared.items() if count >= at_least and story_id not in excluded]
+        if time is not None:
+            found = [story_id for story_id in found if not self._outside(self.row[story_id], time, window)]
+        weights = [math.log1p(stories / len(holders)) for holders in walked]
+        scores = {
+            story_id: sum(weight for holders, weight in zip(walked, weights, strict=True) if story_id in holders)
+            for story_id in found
+        }
+        return heapq.nsmallest(limit, found, key=lambda story_id: (-scores[story_id], self.row[story_id]))
+
+    def _outside(self, row: int, time: float, window: float) -> bool:
+        """Whether the story in ``row`` is dated and more than ``window`` days from ``time``."""
+        return bool(self.first[row] - window > time or self.last[row] + window < time)  # NaN (undated): False
 
     def nearest(self, vector: np.ndarray, limit: int, time: float | None, window: float) -> list[str]:
         """Ids of up to ``limit`` stories with the highest centroid cosine (within the time window when dated)."""
