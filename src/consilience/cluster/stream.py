@@ -543,7 +543,7 @@ def _far_apart(a: StoryState, b: StoryState, window: float) -> bool:
 
 
 # a name held by more stories than both of these is left out of retrieval by names: it tells few stories apart (its
-# weight is under log(1 + 1 / share)) and walking its holders for every article is most of the cost
+# weight is under log(1 + 1 / share)), and its holders need not be walked for every article that names it
 NAME_COMMON_HOLDERS = 50
 NAME_COMMON_SHARE = 0.05
 
