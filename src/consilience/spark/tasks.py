@@ -337,6 +337,7 @@ def score_pairs(
     model = pair_model(executor_embedder(settings.cluster_embedder).name)
     embedder = get_multilingual_embedder() if multilingual else None
     threshold = settings.near_duplicate_jaccard
+    link = settings.spark_link_probability
 
     def embed(members: list[ArticleSignals]) -> None:
         assert embedder is not None
@@ -372,10 +373,10 @@ def score_pairs(
                 if jaccard >= threshold:
                     out.append((n_a, n_b, jaccard, "copy"))
                     continue
-            regime, features = pair_features(left, right, stats, embed if embedder else None)
-            probability = model.probability(regime, features)
-            if probability >= settings.spark_link_probability:
-                out.append((n_a, n_b, probability, regime))
+            embed_pairs = embed if embedder else None
+            probability = model.probabilities(left, [right], stats, embed_pairs, floor=link)[0]
+            if probability >= link:
+                out.append((n_a, n_b, probability, pair_features(left, right, stats, embed_pairs)[0]))
         yield _frame(out, PAIR_SCHEMA)
 
 
