@@ -380,21 +380,35 @@ class PairModel:
         acts only on probabilities of ``floor`` or more gets the same
         decisions as with exact ones.
         """
+        return [
+            probability for _, probability in self.scored(a, others, stats, embed_multilingual, rival_cosines, floor)
+        ]
+
+    def scored(
+        self,
+        a: StoryState,
+        others: Sequence[StoryState],
+        stats: TermStats,
+        embed_multilingual: Callable[[list[ArticleSignals]], None] | None = None,
+        rival_cosines: Sequence[float] | None = None,
+        floor: float = 0.0,
+    ) -> list[tuple[str, float]]:
+        """:meth:`probabilities` with each pair's regime."""
         rival_cosines = list(rival_cosines) if rival_cosines is not None else [0.0] * len(others)
         terms = _weighted_terms(a, stats)
         names = _Weighted(list(a.names), np.ones(len(a.names)), stats)
-        probabilities = []
+        scored = []
         for b, rival in zip(others, rival_cosines, strict=True):
             if floor > 0.0 and _crosses(a, b, embed_multilingual):
                 regime, features = _pair_features(a, b, stats, embed_multilingual, rival, terms, names, cosines=False)
                 if self._at_most(regime, features) < floor:
-                    probabilities.append(0.0)
+                    scored.append((regime, 0.0))
                     continue
                 features[:DENSE_FEATURES] = _dense_cosines(a, b, embed_multilingual)
             else:
                 regime, features = _pair_features(a, b, stats, embed_multilingual, rival, terms, names)
-            probabilities.append(self.probability(regime, features))
-        return probabilities
+            scored.append((regime, self.probability(regime, features)))
+        return scored
 
     def _at_most(self, regime: str, features: np.ndarray) -> float:
         """The highest probability of a pair whose dense cosines (left at 0 in ``features``) are unknown."""

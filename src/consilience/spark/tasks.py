@@ -4,7 +4,7 @@ Every function here takes and yields ``pandas.DataFrame`` batches (the
 ``mapInPandas`` / ``applyInPandas`` contract) and calls the same code the
 local pipeline calls: :func:`~consilience.ingest.files.record_to_article`,
 :func:`~consilience.clean.clean_article`, :class:`~consilience.cluster.SignalExtractor`,
-:func:`~consilience.cluster.pair_features` with :class:`~consilience.cluster.PairModel`,
+:meth:`~consilience.cluster.PairModel.scored`,
 :class:`~consilience.cluster.StreamClusterer`, :func:`~consilience.annotate.annotate_articles`
 and :func:`~consilience.compare.compare_story`. Models are loaded once per
 Python worker (module-level caches) and reused by every task it runs.
@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..clean import clean_article, content_hash
-from ..cluster import ClusterEvent, PairModel, StoryLedger, StoryState, StreamClusterer, pair_features
+from ..cluster import ClusterEvent, PairModel, StoryLedger, StoryState, StreamClusterer
 from ..cluster.neardup import NUM_PERM
 from ..cluster.signals import ArticleSignals, PartialStreamStats, SignalExtractor, TermStats
 from ..embed import Embedder, OnnxMiniLM, get_embedder, get_multilingual_embedder
@@ -373,10 +373,9 @@ def score_pairs(
                 if jaccard >= threshold:
                     out.append((n_a, n_b, jaccard, "copy"))
                     continue
-            embed_pairs = embed if embedder else None
-            probability = model.probabilities(left, [right], stats, embed_pairs, floor=link)[0]
+            [(regime, probability)] = model.scored(left, [right], stats, embed if embedder else None, floor=link)
             if probability >= link:
-                out.append((n_a, n_b, probability, pair_features(left, right, stats, embed_pairs)[0]))
+                out.append((n_a, n_b, probability, regime))
         yield _frame(out, PAIR_SCHEMA)
 
 
