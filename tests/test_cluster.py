@@ -442,16 +442,16 @@ def test_a_pair_across_languages_that_cannot_reach_the_floor_gets_no_multilingua
         )
 
     report, quake, heist = stories()
-    floored = model.probabilities(report, [heist, quake], stats, embed, floor=0.5)
+    floored = [p for _, p in model.scored(report, [heist, quake], stats, embed, floor=0.5)]
     assert floored[0] == 0.0 and all(m.multilingual is None for m in heist.members)
     assert quake.members[0].multilingual is not None and report.members[0].multilingual is not None
     report, quake, heist = stories()
-    exact = model.probabilities(report, [heist, quake], stats, embed)
+    exact = [p for _, p in model.scored(report, [heist, quake], stats, embed)]
     assert 0.0 < exact[0] < 0.5
     assert floored[1] == exact[1] == model.probability(*pair_features(report, quake, stats, embed))
     assert pair_features(report, quake, stats, embed)[0] == "cross"
     # one language: every pair is scored exactly, floor or not
-    assert model.probabilities(quake, [heist], stats, embed, floor=0.5) == model.probabilities(quake, [heist], stats)
+    assert model.scored(quake, [heist], stats, embed, floor=0.5) == model.scored(quake, [heist], stats)
 
 
 def test_stories_cli_prints_input_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

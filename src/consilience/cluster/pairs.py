@@ -359,7 +359,7 @@ class PairModel:
         """``regime``, or its plain form for a model fitted before the "-half" regimes or without data for one."""
         return regime if regime in self.weights else regime.partition("-")[0]
 
-    def probabilities(
+    def scored(
         self,
         a: StoryState,
         others: Sequence[StoryState],
@@ -367,8 +367,8 @@ class PairModel:
         embed_multilingual: Callable[[list[ArticleSignals]], None] | None = None,
         rival_cosines: Sequence[float] | None = None,
         floor: float = 0.0,
-    ) -> list[float]:
-        """Probability that ``a`` reports the same event as each of ``others`` (arguments: :func:`pair_features_many`).
+    ) -> list[tuple[str, float]]:
+        """Regime and probability that ``a`` reports the same event as each of ``others`` (see :func:`pair_features_many`).
 
         With ``floor`` above 0, a pair compared across languages whose
         probability stays below ``floor`` whatever its two dense cosines are
@@ -380,20 +380,6 @@ class PairModel:
         acts only on probabilities of ``floor`` or more gets the same
         decisions as with exact ones.
         """
-        return [
-            probability for _, probability in self.scored(a, others, stats, embed_multilingual, rival_cosines, floor)
-        ]
-
-    def scored(
-        self,
-        a: StoryState,
-        others: Sequence[StoryState],
-        stats: TermStats,
-        embed_multilingual: Callable[[list[ArticleSignals]], None] | None = None,
-        rival_cosines: Sequence[float] | None = None,
-        floor: float = 0.0,
-    ) -> list[tuple[str, float]]:
-        """:meth:`probabilities` with each pair's regime."""
         rival_cosines = list(rival_cosines) if rival_cosines is not None else [0.0] * len(others)
         terms = _weighted_terms(a, stats)
         names = _Weighted(list(a.names), np.ones(len(a.names)), stats)

@@ -355,10 +355,10 @@ class StreamClusterer:
 
         Where the caller acts only from ``floor`` up, a pair across languages
         that cannot reach it is 0 without multilingual vectors
-        (:meth:`PairModel.probabilities`); events and look-alikes carry exact ones.
+        (:meth:`PairModel.scored`); events and look-alikes carry exact ones.
         """
         embed = self._embed_multilingual if self.multilingual else None
-        return self.model.probabilities(a, others, self.stats, embed, rivals, floor)
+        return [probability for _, probability in self.model.scored(a, others, self.stats, embed, rivals, floor)]
 
     def _probability(self, a: StoryState, b: StoryState, rival: float = 0.0, floor: float = 0.0) -> float:
         return self._probabilities(a, [b], [rival], floor)[0]
