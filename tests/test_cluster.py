@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from consilience.clean import clean_article
-from consilience.cli import EXIT_NO_ARTICLES, EXIT_OK, main
+from consilience.cli import EXIT_INPUT, EXIT_NO_ARTICLES, EXIT_OK, main
 from consilience.cluster import StoryLedger, StoryState, StreamClusterer, cluster_articles, publication_order
 from consilience.evaluate import load_labelled, score_clustering
 from consilience.evaluate.datasets import LabelledDataset, redate_undated
@@ -454,14 +454,20 @@ def test_a_pair_across_languages_that_cannot_reach_the_floor_gets_no_multilingua
     assert model.scored(quake, [heist], stats, embed, floor=0.5) == model.scored(quake, [heist], stats)
 
 
-def test_stories_cli_prints_input_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "dump.jsonl"
+def _two_quakes_and_a_heist(folder: Path) -> Path:
+    """A JSONL dump of two reports of one quake (A-1, A-2) and one of a heist (B-1)."""
+    path = folder / "dump.jsonl"
     rows = [
         {"id": "A-1", "title": "Quake hits island off south Iran", "text": QUAKE},
         {"id": "A-2", "title": "Five wounded by quake in southern Iran", "text": QUAKE_2},
         {"id": "B-1", "title": "Diamond heist in Paris", "text": HEIST},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows))
+    return path
+
+
+def test_stories_cli_prints_input_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _two_quakes_and_a_heist(tmp_path)
     assert main(["stories", str(path), "--json"]) == EXIT_OK
     stories = json.loads(capsys.readouterr().out)["stories"]
     assert sorted(a for s in stories for a in s["articles"]) == ["A-1", "A-2", "B-1"]
@@ -470,6 +476,20 @@ def test_stories_cli_prints_input_ids(tmp_path: Path, capsys: pytest.CaptureFixt
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     assert main(["stories", str(empty), "--json"]) == EXIT_NO_ARTICLES
+
+
+def test_stories_cli_says_why_each_article_is_in_its_story(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _two_quakes_and_a_heist(tmp_path)
+    assert main(["stories", str(path), "--json", "--why"]) == EXIT_OK
+    stories = {frozenset(s["articles"]): s for s in json.loads(capsys.readouterr().out)["stories"]}
+    quake, heist = stories[frozenset({"A-1", "A-2"})], stories[frozenset({"B-1"})]
+    assert [m["article"] for m in quake["memberships"]] == quake["articles"] and heist["memberships"] == []
+    assert all(m["probability"] >= 0.5 and m["evidence"][0]["signal"] for m in quake["memberships"])
+    assert main(["stories", str(path), "--why"]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert sum(line.lstrip().startswith("one event p ") for line in lines) == 2
+    assert main(["stories", "--why"]) == EXIT_INPUT
+    assert "--why: needs the files to cluster" in capsys.readouterr().err
 
 
 def test_evaluate_clustering_cli_scores_our_clusterer(capsys: pytest.CaptureFixture[str]) -> None:
@@ -725,6 +745,35 @@ def test_the_bundled_heist_reports_are_one_story_with_the_one_sentence_report_am
     lone, story = sorted(apart, key=lambda s: len(s.articles))
     assert (len(lone.articles), len(story.articles)) == (1, 14) and lone.articles == ["ecb-24_8ecb"]
     assert [a.story for a in lone.look_alikes] == [story.id]
+
+
+def test_memberships_say_how_firmly_each_article_belongs_and_the_signals_add_up_to_it() -> None:
+    """Each article of the bundled stories against the rest of its story: the one-sentence heist report is the
+    weakest (it joins only at consolidation), and the bias and the signals' logits give each probability."""
+    import math
+
+    from consilience.cluster.pairs import FEATURE_LABELS, FEATURES
+    from consilience.ingest.files import read_file
+
+    from .conftest import EXAMPLES
+
+    assert list(FEATURE_LABELS) == list(FEATURES)  # every signal has words for `stories --why`
+    articles = [clean_article(a) for path in sorted(EXAMPLES.glob("*.jsonl")) for a in read_file(path)]
+    plain = cluster_articles(articles)
+    assert all(story.memberships == [] for story in plain)  # only when asked for
+    stories = cluster_articles(articles, memberships=True)
+    assert _groups(stories) == _groups(plain)
+    for story in stories:
+        assert [m.article for m in story.memberships] == story.articles
+        for membership in story.memberships:
+            logit = membership.bias + sum(e.logit for e in membership.evidence)
+            assert 1.0 / (1.0 + math.exp(-logit)) == pytest.approx(membership.probability, abs=2e-3)
+            effects = [abs(e.logit) for e in membership.evidence]
+            assert effects == sorted(effects, reverse=True) and all(effects)
+    heist = next(s for s in stories if "ecb-24_8ecb" in s.articles)
+    weakest = min(heist.memberships, key=lambda m: m.probability)
+    assert weakest.article == "ecb-24_8ecb" and weakest.probability < 0.5
+    assert sum(m.probability >= 0.5 for m in heist.memberships) >= 12
 
 
 def test_only_dated_pairs_get_a_rival_margin_and_models_of_their_own() -> None:

@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     stories.add_argument("paths", nargs="*", metavar="PATH", help="files to cluster (none: list the store's stories)")
     stories.add_argument("--json", action="store_true", help='print {"stories": [{"id", "articles": [...]}]}')
     stories.add_argument("--strict", action="store_true")
+    stories.add_argument(
+        "--why", action="store_true",
+        help="with PATH: how firmly each article belongs to its story, and the signals why",
+    )  # fmt: skip
     _db_argument(stories)
     stories.add_argument("--since", metavar="DATE", help="stories with an article published on or after DATE")
     stories.add_argument("--until", metavar="DATE", help="stories with an article published on or before DATE")
@@ -159,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "evaluate":
             return _evaluate_clustering(args) if args.evaluation == "clustering" else _evaluate_comparison(args)
         if args.command == "stories":
+            if args.why and not args.paths:
+                raise InputError("--why", "needs the files to cluster (PATH): it explains a clustering run")
             return _stories(args) if args.paths else _stored_stories(args)
         commands = {"ingest": _ingest, "watch": _watch, "show": _show, "search": _search, "export": _export,
                     "serve": _serve, "spark": _spark}  # fmt: skip
@@ -205,7 +211,7 @@ def _stories(args: argparse.Namespace) -> int:
     from .cluster import cluster_articles
     from .ingest import read_inputs
     from .pipeline import mark_duplicates
-    from .render.common import look_alike_verdict
+    from .render.common import look_alike_verdict, membership_reasons
 
     read = read_inputs(args.paths, strict=args.strict)
     for warning in read.warnings:
@@ -215,10 +221,10 @@ def _stories(args: argparse.Namespace) -> int:
         raise NoArticlesError("no articles found in " + ", ".join(args.paths))
     warnings: list[str] = []
     mark_duplicates(articles, warnings)
-    stories = cluster_articles(articles, look_alikes=True)
+    stories = cluster_articles(articles, look_alikes=True, memberships=args.why)
     by_id = {a.id: a for a in articles}
     if args.json:
-        payload = {"stories": [_story_json(story, by_id) for story in stories]}
+        payload = {"stories": [_story_json(story, by_id, args.why) for story in stories]}
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
@@ -226,13 +232,15 @@ def _stories(args: argparse.Namespace) -> int:
         width = _output_columns() or PIPED_COLUMNS
         for story in stories:
             print(f"{story.id}: {len(story.articles)} article(s)")
+            why = {membership.article: membership for membership in story.memberships}
             for article_id in story.articles:
                 article = by_id[article_id]
                 copy = story.republished.get(article_id) or article.duplicate_of
                 note = f"  [copy of {copy}]" if copy else ""
                 title = (article.title or article.text).splitlines()[0]
-                room = max(20, width - len(article_id) - len(note) - 5)
-                print(f"  {article_id}  {title if len(title) <= room else title[: room - 1] + '…'}{note}")
+                print(_fit(f"  {article_id}  ", title, note, width))
+                if article_id in why:
+                    print(_fit("      ", membership_reasons(why[article_id]), "", width))
             for alike in story.look_alikes:
                 print(f"  looks like {alike.story} (cosine {alike.cosine:.2f}): {look_alike_verdict(alike)}")
     return EXIT_OK
@@ -569,7 +577,13 @@ def _write_parquet(store: Store, path: Path) -> None:
     temporary.replace(path)
 
 
-def _story_json(story: Story, by_id: dict[str, Article]) -> dict[str, object]:
+def _fit(head: str, text: str, tail: str, width: int) -> str:
+    """``head + text + tail`` with ``text`` cut to fit ``width`` columns (never below 20 of it)."""
+    room = max(20, width - len(head) - len(tail))
+    return f"{head}{text if len(text) <= room else text[: room - 1] + '…'}{tail}"
+
+
+def _story_json(story: Story, by_id: dict[str, Article], memberships: bool = False) -> dict[str, object]:
     members = [by_id[a] for a in story.articles]
     dates = sorted(a.published.isoformat() for a in members if a.published)
     return {
@@ -583,7 +597,7 @@ def _story_json(story: Story, by_id: dict[str, Article]) -> dict[str, object]:
         "outlets": sorted({a.outlet for a in members if a.outlet}),
         "titles": [a.title for a in members if a.title][:3],
         "look_alikes": [to_plain(alike) for alike in story.look_alikes],
-    }
+    } | ({"memberships": [to_plain(membership) for membership in story.memberships]} if memberships else {})
 
 
 def _evaluate_clustering(args: argparse.Namespace) -> int:

@@ -259,6 +259,32 @@ class LookAlike:
 
 
 @dataclass
+class Evidence:
+    """One signal behind a pair model decision: its value and how far it moved the log-odds of "same event"."""
+
+    signal: str  # a pair feature (consilience.cluster.pairs.FEATURES)
+    value: float
+    logit: float  # the feature's weight times its value: positive speaks for one event
+
+
+@dataclass
+class Membership:
+    """How firmly an article belongs to its story, with the proof.
+
+    The pair model's probability that the article reports the same event as
+    the rest of its story (the check the clusterer makes before it lets a weak
+    join stand), and the signals behind it, strongest first: their logits and
+    the regime's bias add up to the probability's log-odds.
+    """
+
+    article: str
+    probability: float
+    regime: str  # the pair model's regime (consilience.cluster.pairs.REGIMES)
+    bias: float
+    evidence: list[Evidence]
+
+
+@dataclass
 class Story:
     """Articles reporting the same event."""
 
@@ -269,6 +295,9 @@ class Story:
     republished: dict[str, str] = field(default_factory=dict)  # article -> the article it copies
     # the nearest other stories, most alike first (filled when asked for: `cluster_articles(look_alikes=True)`)
     look_alikes: list[LookAlike] = field(default_factory=list)
+    # each article against the rest of the story, in the order of `articles` (filled when asked for:
+    # `cluster_articles(memberships=True)`; articles of long stories the clusterer no longer holds are left out)
+    memberships: list[Membership] = field(default_factory=list)
 
 
 @dataclass

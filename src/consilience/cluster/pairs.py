@@ -52,6 +52,23 @@ FEATURES = (
     # a coach fired in 2008 names no later year, and is not a report of the 2013 firing
     "years_before",
 )
+# what each feature is, said for a reader of `consilience stories --why`
+FEATURE_LABELS = {
+    "dense_centroid": "meaning",
+    "dense_max": "meaning (nearest article)",
+    "terms": "shared words",
+    "terms_max": "shared words (nearest article)",
+    "names": "shared names",
+    "numbers": "shared numbers",
+    "numbers_shared": "numbers both give",
+    "time_gap": "days apart",
+    "same_days": "within two days",
+    "length": "article length",
+    "same_outlet": "same outlet",
+    "size": "story size",
+    "dense_margin": "stands out from other stories",
+    "years_before": "names only earlier years",
+}
 DENSE_FEATURES = 2  # the first two features are embedding cosines: dense_centroid, dense_max
 # "-dated": both sides dated; "-half": one side dated, the other not (headlines and excerpts only, HALF_DATED_KINDS)
 REGIMES = ("mono", "short", "long", "cross", "mono-dated", "short-dated", "long-dated", "mono-half", "short-half")
@@ -350,6 +367,19 @@ class PairModel:
     def probability(self, regime: str, features: np.ndarray) -> float:
         """Probability that the pair reports the same event."""
         return _sigmoid(self._logit(regime, features))
+
+    def evidence(self, regime: str, features: np.ndarray) -> tuple[float, list[tuple[str, float, float]]]:
+        """The regime's bias and each nonzero feature's (name, value, weight x value), largest effect first.
+
+        The bias and the effects add up to the pair's log-odds of "same event".
+        """
+        regime = self._fitted(regime)
+        effects = [
+            (name, float(value), float(weight * value))
+            for name, value, weight in zip(FEATURES, features, self.weights[regime], strict=True)
+            if weight * value != 0.0
+        ]
+        return self.bias[regime], sorted(effects, key=lambda effect: -abs(effect[2]))
 
     def _logit(self, regime: str, features: np.ndarray) -> float:
         regime = self._fitted(regime)

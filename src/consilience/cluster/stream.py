@@ -32,10 +32,10 @@ from typing import Literal, Protocol
 import numpy as np
 
 from ..embed import Embedder, Vectors, get_embedder, get_multilingual_embedder
-from ..model import Article, LookAlike, Story
+from ..model import Article, Evidence, LookAlike, Membership, Story
 from ..settings import DEFAULT_SETTINGS, Settings
 from .neardup import NearDuplicateIndex
-from .pairs import PairModel, StoryState, rivals
+from .pairs import PairModel, StoryState, pair_features, rivals
 from .signals import ArticleSignals, SignalExtractor, TermStats
 
 EventKind = Literal["new", "join", "republished", "merge", "move", "retire", "reopen"]
@@ -304,6 +304,39 @@ class StreamClusterer:
                     )
                     for i in chosen
                 ]
+        return found
+
+    def memberships(self, state: StoryState) -> list[Membership]:
+        """Each article ``state`` holds against the rest of it: how firmly it belongs, and the signals why.
+
+        Scored as the clusterer re-checks a weak join (the article alone
+        against the other members, with the best other active story as rival)
+        and, either side undated, against the members nearest to it, as
+        consolidation files a lone report (:meth:`_as_wholes`): a low
+        probability marks an article that joined on evidence its story, as it
+        stands, no longer gives. Stories of one article get none; of a story
+        longer than the clusterer holds, its most recent members only.
+        """
+        if len(state.members) < 2:
+            return []
+        embed = self._embed_multilingual if self.multilingual else None
+        found = []
+        for member in state.members:
+            rest = StoryState.of(state.id, [m for m in state.members if m is not member])
+            single = StoryState.of("", [member])
+            regime, features = pair_features(
+                *self._as_wholes(single, rest), self.stats, embed, self._rival(single, state)
+            )
+            bias, effects = self.model.evidence(regime, features)
+            found.append(
+                Membership(
+                    member.id,
+                    round(self.model.probability(regime, features), 4),
+                    regime,
+                    round(bias, 4),
+                    [Evidence(name, round(value, 4), round(logit, 4)) for name, value, logit in effects],
+                )
+            )
         return found
 
     # -- decisions ----------------------------------------------------------------------------------------------
@@ -747,14 +780,18 @@ def cluster_articles(
     embedder: Embedder | None = None,
     clusterer: StreamClusterer | None = None,
     look_alikes: bool = False,
+    memberships: bool = False,
 ) -> list[Story]:
     """Group articles into stories, feeding them once each in publication order.
 
     ``look_alikes``: also give each story its nearest other stories with the
     probability that they are one event (:meth:`StreamClusterer.look_alikes`).
+    ``memberships``: also give each article of a story of several how firmly
+    it belongs there, with the signals why (:meth:`StreamClusterer.memberships`).
     """
+    keep = look_alikes or memberships
     if clusterer is None:
-        archive = KeepingArchive(settings.cluster_archive_limit, _reopen_days(settings)) if look_alikes else None
+        archive = KeepingArchive(settings.cluster_archive_limit, _reopen_days(settings)) if keep else None
         clusterer = StreamClusterer(settings, embedder, archive=archive)
     ordered = [articles[i] for i in publication_order(articles)]
     ledger = StoryLedger()
@@ -765,12 +802,19 @@ def cluster_articles(
     story_of = {a: story for story in stories for a in story.articles}
     for article, original in ledger.republished_of.items():
         story_of[article].republished[article] = original
+    if not keep:
+        return stories
+    kept = clusterer.archive.retired if isinstance(clusterer.archive, KeepingArchive) else {}
+    states = [clusterer.active.get(s.id) or kept.get(s.id) or clusterer.archive.peek(s.id) for s in stories]
     if look_alikes:
-        kept = clusterer.archive.retired if isinstance(clusterer.archive, KeepingArchive) else {}
-        states = [clusterer.active.get(s.id) or kept.get(s.id) or clusterer.archive.peek(s.id) for s in stories]
         found = clusterer.look_alikes([state for state in states if state is not None])
         for story in stories:
             story.look_alikes = found.get(story.id, [])
+    if memberships:
+        for story, state in zip(stories, states, strict=True):
+            if state is not None:
+                order = {article: rank for rank, article in enumerate(story.articles)}
+                story.memberships = sorted(clusterer.memberships(state), key=lambda m: order.get(m.article, len(order)))
     return stories
 
 
