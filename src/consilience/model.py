@@ -272,9 +272,9 @@ class Membership:
     """How firmly an article belongs to its story, with the proof.
 
     The pair model's probability that the article reports the same event as
-    the rest of its story (the check the clusterer makes before it lets a weak
-    join stand), and the signals behind it, strongest first: their logits and
-    the regime's bias add up to the probability's log-odds.
+    the rest of its story (as the clusterer re-checks a weak join, or files a
+    lone report at consolidation), and the signals behind it, strongest first:
+    their logits and the regime's bias add up to the probability's log-odds.
     """
 
     article: str

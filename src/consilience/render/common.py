@@ -43,7 +43,7 @@ _PRIOR = frozenset({"length", "size"})
 def membership_reasons(membership: Membership, limit: int = 3) -> str:
     """How firmly an article belongs to its story and its ``limit`` strongest signals, each with its push on the odds.
 
-    "one event p 0.91: meaning of the closest articles 0.78 (+5.3), words in common 0.53 (+2.7), ..."
+    "one event p 0.91: meaning (nearest article) 0.78 (+5.3), shared words 0.53 (+2.7), ..."
     """
     evidence = [e for e in membership.evidence if e.signal not in _PRIOR][:limit]
     reasons = ", ".join(
