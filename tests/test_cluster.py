@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from consilience.clean import clean_article
-from consilience.cli import EXIT_INPUT, EXIT_NO_ARTICLES, EXIT_OK, main
+from consilience.cli import EXIT_NO_ARTICLES, EXIT_OK, main
 from consilience.cluster import StoryLedger, StoryState, StreamClusterer, cluster_articles, publication_order
 from consilience.evaluate import load_labelled, score_clustering
 from consilience.evaluate.datasets import LabelledDataset, redate_undated
@@ -488,8 +488,14 @@ def test_stories_cli_says_why_each_article_is_in_its_story(tmp_path: Path, capsy
     assert main(["stories", str(path), "--why"]) == EXIT_OK
     lines = capsys.readouterr().out.splitlines()
     assert sum(line.lstrip().startswith("one event p ") for line in lines) == 2
-    assert main(["stories", "--why"]) == EXIT_INPUT
-    assert "--why: needs the files to cluster" in capsys.readouterr().err
+    db = str(tmp_path / "store.db")  # a store's stories: the same reasons, read from the stored signals
+    assert main(["ingest", str(path), "--db", db, "--json"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["stories", "--db", db, "--json", "--why"]) == EXIT_OK
+    stored = {frozenset(s["articles"]): s for s in json.loads(capsys.readouterr().out)["stories"]}
+    assert sorted(m["article"] for m in stored[frozenset({"A-1", "A-2"})]["memberships"]) == ["A-1", "A-2"]
+    assert main(["stories", "--db", db, "--why"]) == EXIT_OK
+    assert sum(line.lstrip().split()[1:3] == ["one", "event"] for line in capsys.readouterr().out.splitlines()) == 2
 
 
 def test_evaluate_clustering_cli_scores_our_clusterer(capsys: pytest.CaptureFixture[str]) -> None:

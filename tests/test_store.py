@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from consilience.incremental import Ingestor, IngestReport, compare_stored_story
+from consilience.incremental import Ingestor, IngestReport, compare_stored_story, stored_memberships
 from consilience.ingest import SourceReader
 from consilience.model import Article, to_plain
 from consilience.settings import DEFAULT_SETTINGS, Settings
@@ -223,6 +223,29 @@ def test_stored_stories_keep_their_look_alikes(store_location: str) -> None:
         assert record is not None and record.to_dict()["look_alikes"] == [
             to_plain(a) for a in found[story] if a.story != alike.story
         ]
+
+
+def test_stored_stories_say_why_each_article_belongs_active_or_retired(store_location: str) -> None:
+    """Memberships of stored stories, read from their stored signals: the same articles whether a story is active or
+    retired, and the lone "$160 million" report the weakest heist member, as in a run over the files."""
+    ingest(store_location, EXAMPLE_FILES, None)
+    with open_store(store_location) as store:
+        records = {r.id: r for r in store.stories()}
+        found = stored_memberships(store, [*records, "no-such-story"])
+        assert set(found) == set(records)
+        for story_id, memberships in found.items():
+            assert sorted(m.article for m in memberships) == sorted(records[story_id].articles)
+            assert all(0.0 <= m.probability <= 1.0 and m.evidence for m in memberships)
+        heist = next(m for m in found.values() if any(x.article == "ecb-24_8ecb" for x in m))
+        assert min(heist, key=lambda m: m.probability).article == "ecb-24_8ecb"
+        assert [story for story, _, _ in store.story_signals(["active", "retired"], ids=[])] == []
+        with store.writer(), store.transaction():
+            for story_id in records:
+                store.set_story_status(story_id, "retired")
+        retired = stored_memberships(store, list(records))
+        assert {s: sorted(m.article for m in ms) for s, ms in retired.items()} == {
+            s: sorted(m.article for m in ms) for s, ms in found.items()
+        }
 
 
 def test_a_story_listing_a_changed_story_is_judged_again(store_location: str, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import ConsilienceError, InputError, NoArticlesError
-from .model import Article, Story, to_plain
+from .model import Article, Membership, Story, to_plain
 
 if TYPE_CHECKING:
     from .incremental import IngestReport
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     stories.add_argument("--strict", action="store_true")
     stories.add_argument(
         "--why", action="store_true",
-        help="with PATH: how firmly each article belongs to its story, and the signals why",
+        help="how firmly each article belongs to its story, and the signals why",
     )  # fmt: skip
     _db_argument(stories)
     stories.add_argument("--since", metavar="DATE", help="stories with an article published on or after DATE")
@@ -163,8 +163,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "evaluate":
             return _evaluate_clustering(args) if args.evaluation == "clustering" else _evaluate_comparison(args)
         if args.command == "stories":
-            if args.why and not args.paths:
-                raise InputError("--why", "needs the files to cluster (PATH): it explains a clustering run")
             return _stories(args) if args.paths else _stored_stories(args)
         commands = {"ingest": _ingest, "watch": _watch, "show": _show, "search": _search, "export": _export,
                     "serve": _serve, "spark": _spark}  # fmt: skip
@@ -428,8 +426,15 @@ def _stored_stories(args: argparse.Namespace) -> int:
                         language=args.language, sort=args.sort, limit=args.limit, min_size=args.min_size)  # fmt: skip
     with _open(args) as store:
         records = store.stories(where)
+        why: dict[str, list[Membership]] = {}
+        if args.why and records:  # the clusterer and its models load only for this
+            from .incremental import stored_memberships
+
+            why = stored_memberships(store, [r.id for r in records])
     if args.json:
-        json.dump({"stories": [r.to_dict() for r in records]}, sys.stdout, ensure_ascii=False, indent=2)
+        stories = [r.to_dict() | ({"memberships": [to_plain(m) for m in why.get(r.id, [])]} if args.why else {})
+                   for r in records]  # fmt: skip
+        json.dump({"stories": stories}, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return EXIT_OK
     from rich import box
@@ -466,7 +471,18 @@ def _stored_stories(args: argparse.Namespace) -> int:
     for row in rows:
         table.add_row(*(row[c] for c in [*columns, "title"]))
     console.print(table)
+    for record in records:  # --why: under the table, each story's articles with their reasons
+        if why.get(record.id):
+            _print_memberships(record.id, why[record.id], console.width)
     return EXIT_OK
+
+
+def _print_memberships(story_id: str, memberships: list[Membership], width: int) -> None:
+    from .render.common import membership_reasons
+
+    print(f"{story_id}:")
+    for membership in memberships:
+        print(_fit(f"  {membership.article}  ", membership_reasons(membership), "", width))
 
 
 def _show(args: argparse.Namespace) -> int:

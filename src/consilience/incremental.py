@@ -29,7 +29,7 @@ from .embed import Embedder
 from .errors import InputError
 from .ingest import SourceReader
 from .ingest.web import canonical_url
-from .model import Article, Comparison, Story, from_plain, to_plain
+from .model import Article, Comparison, Membership, Story, from_plain, to_plain
 from .settings import DEFAULT_SETTINGS, Settings
 from .store import Store, StoreError
 from .store.base import cleaning_json, iso, now
@@ -273,6 +273,27 @@ def restore_clusterer(
         state = _state(story_id, last_seen, [s for s, _ in members])
         clusterer.resume_story(state, {s.id: p for s, p in members if p is not None})
     return clusterer
+
+
+def stored_memberships(
+    store: Store, story_ids: Sequence[str], settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | None = None
+) -> dict[str, list[Membership]]:
+    """How firmly each article of these stored stories belongs to its story, and why (:meth:`StreamClusterer.memberships`).
+
+    Scored by the clusterer the store's last batch left, with its term
+    statistics and its active stories as rivals; a retired story from the
+    signals its members were stored with.
+    """
+    clusterer = restore_clusterer(store, settings, embedder)
+    found: dict[str, list[Membership]] = {}
+    for story_id, last_seen, members in store.story_signals(["active", "retired"], ids=story_ids):
+        state = clusterer.active.get(story_id)
+        if state is None:
+            state = _state(story_id, last_seen, [s for s, _ in members])
+            for member in state.members:
+                member.lexical = clusterer.stats.lexical_vector(member.terms)
+        found[story_id] = clusterer.memberships(state)
+    return found
 
 
 def _state(story_id: str, last_seen: int, members: list[ArticleSignals]) -> StoryState:

@@ -346,21 +346,30 @@ class Store:
 
     # -- the clusterer's stories ------------------------------------------------------------------------------
     def story_signals(
-        self, statuses: Sequence[str], limit: int | None = None
+        self, statuses: Sequence[str], limit: int | None = None, ids: Sequence[str] | None = None
     ) -> list[tuple[str, int, list[tuple[ArticleSignals, float | None]]]]:
         """``(story id, last_seen, [(member signals, join probability)])`` of stories in ``statuses``, oldest first.
 
-        With ``limit``, only the ``limit`` most recently changed stories.
+        With ``limit``, only the ``limit`` most recently changed stories; with ``ids``, only these stories.
         """
         marks = ", ".join("?" for _ in statuses)
-        query = f"SELECT id, last_seen FROM stories WHERE status IN ({marks}) ORDER BY last_seen DESC"
-        stories = self.rows(query + (f" LIMIT {int(limit)}" if limit is not None else ""), tuple(statuses))
+        query = f"SELECT id, last_seen FROM stories WHERE status IN ({marks})"
+        if ids is None:
+            query += " ORDER BY last_seen DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
+            stories = self.rows(query, tuple(statuses))
+        else:
+            wanted = list(dict.fromkeys(ids))
+            stories = []
+            for begin in range(0, len(wanted), 500):
+                chunk = wanted[begin : begin + 500]
+                stories += self.rows(f"{query} AND id IN ({', '.join('?' for _ in chunk)})", (*statuses, *chunk))
+            stories = sorted(stories, key=lambda row: -row[1])[:limit]
         stories.reverse()
         members: dict[str, list[tuple[ArticleSignals, float | None]]] = {story_id: [] for story_id, _ in stories}
         columns = ", ".join(f"s.{c}" for c in SIGNAL_COLUMNS)
-        ids = list(members)
-        for begin in range(0, len(ids), 500):
-            chunk = ids[begin : begin + 500]
+        found = list(members)
+        for begin in range(0, len(found), 500):
+            chunk = found[begin : begin + 500]
             rows = self.rows(
                 f"SELECT a.story_id, a.join_probability, {columns} FROM articles a JOIN signals s ON s.article_id = a.id "
                 f"WHERE a.story_id IN ({', '.join('?' for _ in chunk)}) ORDER BY a.seq",
