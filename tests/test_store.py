@@ -226,8 +226,8 @@ def test_stored_stories_keep_their_look_alikes(store_location: str) -> None:
 
 
 def test_stored_stories_say_why_each_article_belongs_active_or_retired(store_location: str) -> None:
-    """Memberships of stored stories, read from their stored signals: the same articles whether a story is active or
-    retired, and the lone "$160 million" report the weakest heist member, as in a run over the files."""
+    """Memberships of stored stories: the same articles whether a story is active, retired in the restored archive or
+    read back from its stored signals, and the lone "$160 million" report the weakest heist member, as over files."""
     ingest(store_location, EXAMPLE_FILES, None)
     with open_store(store_location) as store:
         records = {r.id: r for r in store.stories()}
@@ -242,10 +242,14 @@ def test_stored_stories_say_why_each_article_belongs_active_or_retired(store_loc
         with store.writer(), store.transaction():
             for story_id in records:
                 store.set_story_status(story_id, "retired")
-        retired = stored_memberships(store, list(records))
-        assert {s: sorted(m.article for m in ms) for s, ms in retired.items()} == {
-            s: sorted(m.article for m in ms) for s, ms in found.items()
-        }
+        for settings in (
+            DEFAULT_SETTINGS,
+            replace(DEFAULT_SETTINGS, cluster_archive_limit=0),
+        ):  # archived, or read back
+            retired = stored_memberships(store, list(records), settings)
+            assert {s: sorted(m.article for m in ms) for s, ms in retired.items()} == {
+                s: sorted(m.article for m in ms) for s, ms in found.items()
+            }
 
 
 def test_a_story_listing_a_changed_story_is_judged_again(store_location: str, tmp_path: Path) -> None:

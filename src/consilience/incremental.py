@@ -281,17 +281,17 @@ def stored_memberships(
     """How firmly each article of these stored stories belongs to its story, and why (:meth:`StreamClusterer.memberships`).
 
     Scored by the clusterer the store's last batch left, with its term
-    statistics and its active stories as rivals; a retired story from the
-    signals its members were stored with.
+    statistics and its active stories as rivals; a story retired beyond its
+    archive from the signals its members were stored with.
     """
     clusterer = restore_clusterer(store, settings, embedder)
-    found: dict[str, list[Membership]] = {}
-    for story_id, last_seen, members in store.story_signals(["active", "retired"], ids=story_ids):
-        state = clusterer.active.get(story_id)
-        if state is None:
-            state = _state(story_id, last_seen, [s for s, _ in members])
-            for member in state.members:
-                member.lexical = clusterer.stats.lexical_vector(member.terms)
+    held = {story_id: clusterer.active.get(story_id) or clusterer.archive.peek(story_id) for story_id in story_ids}
+    found = {story_id: clusterer.memberships(state) for story_id, state in held.items() if state is not None}
+    missing = [story_id for story_id, state in held.items() if state is None]
+    for story_id, last_seen, members in store.story_signals(["active", "retired"], ids=missing):
+        state = _state(story_id, last_seen, [s for s, _ in members])
+        for member in state.members:
+            member.lexical = clusterer.stats.lexical_vector(member.terms)
         found[story_id] = clusterer.memberships(state)
     return found
 
