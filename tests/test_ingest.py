@@ -79,6 +79,16 @@ def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
     assert result.articles == [] and "no article files" in result.warnings[0]
 
 
+def test_a_folder_s_readme_is_not_read_as_an_article_unless_named(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# Articles\n\nOne file per report, fetched in May.")
+    (tmp_path / "LICENSE").write_text("Permission is hereby granted, free of charge, to any person.")
+    (tmp_path / "quake.txt").write_text("Quake hits island\n\nAn earthquake struck the island on Sunday.")
+    result = read_inputs([tmp_path])
+    assert [a.id for a in result.articles] == ["quake.txt"]
+    assert any("skipped LICENSE, README.md" in w for w in result.warnings)
+    assert [a.id for a in read_inputs([tmp_path / "README.md"]).articles] == ["README.md"]
+
+
 def test_duplicate_ids_are_renamed_not_lost(tmp_path: Path) -> None:
     lines = [json.dumps({"id": "a", "text": "First text."}), json.dumps({"id": "a", "text": "Other text."})]
     (tmp_path / "d.jsonl").write_text("\n".join(lines))

@@ -288,6 +288,15 @@ def test_cli_ingest_store_commands(tmp_path: Path) -> None:
     assert done.returncode == 3 and "binary.txt: looks like a binary file" in done.stderr
     report = json.loads(done.stdout)
     assert report["added"] == 5 and report["store"]["articles"] == 5
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    (folder / "README.md").write_text("# Dump\n\nReports fetched on Monday, one JSON line each.")
+    (folder / "quake.jsonl").write_bytes((EXAMPLES / "ecbplus-qeshm-earthquake.jsonl").read_bytes())
+    again = subprocess.run(
+        [*run, "ingest", str(folder), "--db", db, "--json"], capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0 and json.loads(again.stdout)["added"] == 0
+    assert again.stderr.count("skipped README.md") == 1, again.stderr
     stories = json.loads(
         subprocess.run([*run, "stories", "--db", db, "--json"], capture_output=True, text=True, timeout=120).stdout
     )

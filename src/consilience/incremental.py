@@ -90,7 +90,8 @@ class Ingestor:
                 continue
             self.add(articles, report)
         self.finish(report)
-        report.warnings.extend(reader.warnings)
+        if reader.warnings is not report.warnings:  # the CLI's reader writes to the report's list already
+            report.warnings.extend(reader.warnings)
         report.seconds += time.perf_counter() - started
         return report
 

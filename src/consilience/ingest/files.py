@@ -31,6 +31,10 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 CSV_SUFFIXES = {".csv", ".tsv"}
 ARTICLE_FIELDS = ("id", "title", "text", "outlet", "published", "url", "lang")
 _BINARY_SNIFF_BYTES = 8192
+# A folder's own documentation, not an article, when the folder is read as a whole (named alone, it is read).
+FOLDER_DOCUMENT_NAMES = frozenset(
+    {"README", "LICENSE", "LICENCE", "COPYING", "NOTICE", "CHANGELOG", "CHANGES", "CONTRIBUTING", "AUTHORS"}
+)
 MIN_HTML_ARTICLE_CHARS = 80  # less main text than this on a web page is navigation or a stub, not an article
 
 
@@ -71,6 +75,11 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]], warnings: list[str]) -
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
             supported = [p for p in files if _kind_of(p) is not None]
+            documents = [p for p in supported if _is_folder_document(p)]
+            if documents:
+                names = ", ".join(str(p.relative_to(path)) for p in documents)
+                warnings.append(f"{path}: skipped {names} (the folder's documentation; name a file to read it)")
+            supported = [p for p in supported if p not in documents]
             if not supported:
                 warnings.append(f"{path}: folder holds no article files (.txt, .html, .jsonl, .csv)")
             yield from supported
@@ -81,6 +90,10 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]], warnings: list[str]) -
             if not matches:
                 raise InputError(str(raw), "no such file or folder")
             yield from (Path(m) for m in matches if Path(m).is_file())
+
+
+def _is_folder_document(path: Path) -> bool:
+    return path.name.split(".")[0].upper() in FOLDER_DOCUMENT_NAMES and path.suffix.lower() in TEXT_SUFFIXES
 
 
 def read_file(path: Path, settings: Settings = DEFAULT_SETTINGS, warnings: list[str] | None = None) -> list[Article]:
