@@ -81,6 +81,24 @@ def test_ingest_files_stories_and_reingest_changes_nothing(store_location: str, 
     assert partition(store_location) == first
 
 
+def test_a_story_of_untitled_articles_is_named_by_its_opening_words(
+    store_location: str, tmp_path: Path, hashing_embedder: object
+) -> None:
+    opening = (
+        "Russian President Vladimir Putin stressed the importance of China-Russia relations in stabilizing the world."
+    )
+    first_line = f"{opening} He met Wang Yi in Moscow on Wednesday, and more was said."
+    (tmp_path / "putin.txt").write_text(f"{first_line}\n\nMore.")
+    (tmp_path / "short.txt").write_text("Two ferries collided off Hong Kong on Monday evening, the police said.")
+    ingest(store_location, [str(tmp_path / "putin.txt"), str(tmp_path / "short.txt")], hashing_embedder)
+    with open_store(store_location, create=False) as store:
+        labels = {r.articles[0]: (r.titles, r.label, r.to_dict()["label"]) for r in store.stories()}
+    titles, label, in_json = labels["putin.txt"]
+    assert titles == [] and label == in_json and label.endswith("…") and len(label) <= 121
+    assert first_line.startswith(label[:-1] + " ")  # cut at a word
+    assert labels["short.txt"][1] == "Two ferries collided off Hong Kong on Monday evening, the police said."
+
+
 def test_ingesting_in_two_runs_gives_the_stories_of_one(
     store_location: str, tmp_path: Path, hashing_embedder: object
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -30,7 +31,10 @@ PIPED_COLUMNS = 160  # line width of listings and tables when stdout is not a te
 
 
 def _output_columns() -> int | None:
-    """The terminal's width when stdout is one, else None (callers then use PIPED_COLUMNS)."""
+    """``$COLUMNS`` when set, else the terminal's width when stdout is one, else None (then PIPED_COLUMNS)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
     return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
@@ -450,7 +454,7 @@ def _stored_stories(args: argparse.Namespace) -> int:
             "last": (r.last_published or "")[:10],
             "lang": ",".join(r.languages),
             "outlets": ", ".join(r.outlets[:3]) + ("…" if len(r.outlets) > 3 else ""),
-            "title": (r.titles[0] if r.titles else "")[:70],
+            "title": r.label[:70],
         }
         for r in records
     ]

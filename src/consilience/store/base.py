@@ -50,6 +50,7 @@ class StoryRecord:
     languages: list[str] = field(default_factory=list)
     outlets: list[str] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
+    opening: str = ""  # the first words of its first article, when none of its articles has a title
     republished: dict[str, str] = field(default_factory=dict)
     conflicts: int | None = None  # from the cached comparison, when one was made
     look_alikes: list[LookAlike] = field(default_factory=list)  # as judged when the story last changed
@@ -58,6 +59,11 @@ class StoryRecord:
     def size(self) -> int:
         """Number of articles."""
         return len(self.articles)
+
+    @property
+    def label(self) -> str:
+        """What a listing calls the story: its first headline, else its first article's opening words."""
+        return self.titles[0] if self.titles else self.opening
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (the one of ``consilience stories --json``)."""
@@ -72,9 +78,22 @@ class StoryRecord:
             "languages": self.languages,
             "outlets": self.outlets,
             "titles": self.titles[:3],
+            "label": self.label,
             "conflicts": self.conflicts,
             "look_alikes": [to_plain(alike) for alike in self.look_alikes],
         }
+
+
+OPENING_CHARS = 120  # of an untitled article's text, to name its story in listings
+
+
+def _opening_words(text: str) -> str:
+    """The first line of ``text`` (up to :data:`OPENING_CHARS`), cut at a word with an ellipsis when longer."""
+    first, newline, _ = text.partition("\n")
+    line = " ".join(first.split())
+    if newline or len(text) < OPENING_CHARS:
+        return line
+    return line.rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 @dataclass(frozen=True)
@@ -479,15 +498,18 @@ class Store:
                 records[story_id].conflicts = conflicts
             languages: dict[str, set[str]] = {}
             outlets: dict[str, set[str]] = {}
-            for story_id, article_id, title, outlet, language, copy_of in self.rows(
-                f"SELECT story_id, id, title, outlet, language, republished_of FROM articles "
-                f"WHERE story_id IN ({marks}) ORDER BY seq",
+            for story_id, article_id, title, outlet, language, copy_of, opening in self.rows(
+                f"SELECT story_id, id, title, outlet, language, republished_of, "
+                f"CASE WHEN title IS NULL OR title = '' THEN substr(text, 1, {OPENING_CHARS}) ELSE '' END "
+                f"FROM articles WHERE story_id IN ({marks}) ORDER BY seq",
                 chunk,
             ):
                 record = records[story_id]
                 record.articles.append(article_id)
                 if title:
                     record.titles.append(title)
+                elif not record.opening and opening:
+                    record.opening = _opening_words(opening)
                 if outlet:
                     outlets.setdefault(story_id, set()).add(outlet)
                 if language:
