@@ -12,12 +12,14 @@ one member, and the losses grouped by predicted story size and by the number of
 parts a gold story was cut into. Then the look-alikes (``StreamClusterer.look_alikes``,
 what ``consilience stories PATH`` prints under each story): how often a predicted
 story that holds part of a split gold story names another part among them, and how
-many look-alikes are the same gold story.
+many look-alikes are the same gold story. Last, the memberships: how many articles
+filed with another event's reports score below 0.5 ("weakly filed"), and of the right ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import collections
 import copy
 from pathlib import Path
@@ -30,6 +32,7 @@ from consilience.evaluate.datasets import load_labelled
 from consilience.settings import DEFAULT_SETTINGS
 
 SIZE_BUCKETS = (1, 3, 5, 10, 20, 40)
+WEAK = 0.5  # consilience.render.common.WEAK_MEMBERSHIP
 
 
 def main() -> int:
@@ -114,6 +117,36 @@ def main() -> int:
         f"\nlook-alikes: {len(split)} of {len(predicted)} predicted stories hold part of a split gold story "
         f"(by majority); {named} of them ({named / max(1, len(split)):.0%}) name another part; "
         f"{same} of {len(entries)} look-alikes ({same / max(1, len(entries)):.0%}) are the same gold story"
+    )
+
+    # memberships (what `--why`, `show` and the story page give): does "weakly filed" (p < 0.5) find wrong members?
+    scored = [(m.probability, dataset.gold[m.article] != majority[state.id])
+              for state in states for m in clusterer.memberships(state)]  # fmt: skip
+    wrong = sorted(p for p, is_wrong in scored if is_wrong)
+    right = [p for p, is_wrong in scored if not is_wrong]
+    weak_wrong, weak_right = sum(p < WEAK for p in wrong), sum(p < WEAK for p in right)
+    below = bisect.bisect_left
+    auc = sum(below(wrong, p) + (bisect.bisect_right(wrong, p) - below(wrong, p)) / 2 for p in right) / max(
+        1, len(wrong) * len(right)
+    )
+    print(
+        f"memberships: {len(scored)} ({len(wrong)} not of their story's majority gold story); below {WEAK}: "
+        f"{weak_wrong} wrong, {weak_right} right ({weak_wrong / max(1, weak_wrong + weak_right):.1%} wrong, "
+        f"against {(len(wrong) - weak_wrong) / max(1, len(scored) - weak_wrong - weak_right):.1%} at or above); "
+        f"AUC {auc:.3f} (a right member above a wrong one)"
+    )
+    # stricter: an article that shares its gold story with no other member of its predicted story
+    scored = [(m.probability, all(dataset.gold[m.article] != dataset.gold[o] for o in predicted[state.id] if o != m.article))
+              for state in states for m in clusterer.memberships(state)]  # fmt: skip
+    alone = sorted(p for p, is_alone in scored if is_alone)
+    weak_alone = sum(p < WEAK for p in alone)
+    weak_all = sum(p < WEAK for p, _ in scored)
+    auc = sum(below(alone, p) + (bisect.bisect_right(alone, p) - below(alone, p)) / 2
+              for p, is_alone in scored if not is_alone) / max(1, len(alone) * (len(scored) - len(alone)))  # fmt: skip
+    print(
+        f"memberships of articles with no gold story-mate in their story: {len(alone)}; below {WEAK}: {weak_alone} "
+        f"of them, {weak_all - weak_alone} others ({weak_alone / max(1, weak_all):.1%} of the weak, against "
+        f"{(len(alone) - weak_alone) / max(1, len(scored) - weak_all):.1%} of the others); AUC {auc:.3f}"
     )
     return 0
 

@@ -52,6 +52,14 @@ def test_bundled_example_reports_the_real_conflict(tmp_path: Path, capsys: pytes
     for story_id, alike in alikes:  # named by the report's own story ids, never the story itself
         assert alike["story"] in ids and alike["story"] != story_id and 0.0 <= alike["probability"] < 0.5
     assert ("Looks like" in md.read_text()) == ("Looks like" in html.read_text()) == bool(alikes)
+    # how firmly each article of a story of several belongs to it; the ones the pair model doubts are flagged
+    members = {m["article"]: m for s in report["stories"] for m in s["memberships"]}
+    assert set(members) == {a for s in report["stories"] if len(s["articles"]) > 1 for a in s["articles"]}
+    weak = sorted(a for a, m in members.items() if m["probability"] < 0.5)
+    assert (
+        md.read_text().count("**Weakly filed**") == html.read_text().count("<strong>Weakly filed</strong>") == len(weak)
+    )
+    assert "Same event as the rest" in md.read_text() and "Same event as the rest" in html.read_text()
 
 
 def test_two_bundled_stories_are_kept_apart(capsys: pytest.CaptureFixture[str]) -> None:

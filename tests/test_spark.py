@@ -347,6 +347,11 @@ def test_load_into_store_and_show(spark_run: tuple[Path, Path, list[dict[str, ob
         listing = [r for r in records if r.look_alikes]
         assert len(listing) == loaded["look_alikes"]
         assert all(a.story in ids and a.story != r.id and a.cosine >= 0.5 for r in listing for a in r.look_alikes)
+        # and each article of a loaded story of several has its membership, as an ingest run stores them
+        several = [r for r in records if r.size > 1]
+        memberships = store.memberships([r.id for r in several])
+        assert loaded["memberships"] == sum(len(m) for m in memberships.values()) > 0
+        assert all(sorted(m.article for m in memberships[r.id]) == sorted(r.articles) for r in several if r.size <= 32)
     compared = next(s for s in stories if s["comparison"])
     assert main(["show", compared["id"], "--db", str(db), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)

@@ -244,12 +244,21 @@ def test_stored_stories_keep_their_look_alikes(store_location: str) -> None:
 
 
 def test_stored_stories_say_why_each_article_belongs_active_or_retired(store_location: str) -> None:
-    """Memberships of stored stories: the same articles whether a story is active, retired in the restored archive or
-    read back from its stored signals, and the lone "$160 million" report the weakest heist member, as over files."""
+    """Memberships of stored stories: stored at ingest, close to those scored later by the restored clusterer (a store
+    made before they were stored), for the same articles whether a story is active, retired in the restored archive
+    or read back from its stored signals, and the lone "$160 million" report the weakest heist member, as over files."""
     ingest(store_location, EXAMPLE_FILES, None)
     with open_store(store_location) as store:
         records = {r.id: r for r in store.stories()}
+        stored = store.memberships(list(records))
+        assert stored == stored_memberships(store, list(records))
+        with store.writer(), store.transaction():
+            store.execute("DELETE FROM memberships")
         found = stored_memberships(store, [*records, "no-such-story"])
+        # scored later, each member's terms are weighted by the IDF of the whole store, not of when it arrived
+        assert {s: {m.article: pytest.approx(m.probability, abs=0.1) for m in ms} for s, ms in stored.items()} == {
+            s: {m.article: m.probability for m in ms} for s, ms in found.items() if s != "no-such-story"
+        }
         assert set(found) == set(records)
         for story_id, memberships in found.items():
             assert sorted(m.article for m in memberships) == sorted(records[story_id].articles)

@@ -105,6 +105,23 @@ def test_story_page_links_the_look_alikes(client: TestClient) -> None:
     assert shown, "the lone heist report and the heist story read alike"
 
 
+def test_story_page_says_how_firmly_each_source_belongs(client: TestClient) -> None:
+    """Memberships are stored at ingest: the story page and its JSON give them without the clusterer."""
+    judged = 0
+    for listed in client.get("/api/stories").json()["stories"]:
+        data = client.get(f"/api/stories/{listed['id']}").json()["stories"][0]
+        page = client.get(f"/stories/{listed['id']}").text
+        members = data["memberships"]
+        assert {m["article"] for m in members} == (set(listed["articles"]) if listed["size"] > 1 else set())
+        assert page.count('class="membership') == len(members)
+        assert page.count("weakly filed") == sum(1 for m in members if m["probability"] < 0.5)
+        for member in members:
+            assert f"one event p {member['probability']:.2f}" in page
+            assert set(member["evidence"][0]) == {"signal", "value", "logit"}
+        judged += len(members)
+    assert judged >= 19  # the heist story's 14 and the quake story's five (and the hostile report's, if it joined)
+
+
 def test_article_page_highlights_the_sentences_behind_a_fact(client: TestClient) -> None:
     story = heist_story(client)
     fact = next(

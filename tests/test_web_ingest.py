@@ -304,6 +304,8 @@ def test_cli_ingest_store_commands(tmp_path: Path) -> None:
     story = stories["stories"][0]["id"]
     shown = subprocess.run([*run, "show", story, "--db", db, "--json"], capture_output=True, text=True, timeout=300)
     assert shown.returncode == 0 and json.loads(shown.stdout)["stories"][0]["facts"]
+    memberships = json.loads(shown.stdout)["stories"][0]["memberships"]  # stored at ingest
+    assert {m["article"] for m in memberships} == set(stories["stories"][0]["articles"])
     missing = subprocess.run([*run, "show", "s999", "--db", db], capture_output=True, text=True, timeout=120)
     assert missing.returncode != 0 and "s999: no such story" in missing.stderr and "Traceback" not in missing.stderr
     found = json.loads(

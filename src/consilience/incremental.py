@@ -127,7 +127,8 @@ class Ingestor:
             self._file(fresh, report)
 
     def finish(self, report: IngestReport) -> None:
-        """Merge stories that grew into one another during this run, store the changed stories' look-alikes, commit."""
+        """Merge stories that grew into one another during this run, store the changed stories' look-alikes and
+        memberships, commit."""
         events = self.clusterer.consolidate()
         if events:
             with self.store.transaction():
@@ -149,8 +150,11 @@ class Ingestor:
             around = (around & held) - self._changed
             if around:
                 found |= clusterer.look_alikes(states, of=around)
+            by_id = {state.id: state for state in states}
+            memberships = {story: clusterer.memberships(by_id[story]) for story in changed if story in by_id}
             with self.store.transaction():
                 self.store.put_look_alikes({story: [] for story in self._merged} | found)
+                self.store.put_memberships({story: [] for story in self._merged} | memberships)
             self._changed, self._merged = set(), set()
 
     def _prepare(self, article: Article, report: IngestReport) -> dict[str, Any] | None:
@@ -281,15 +285,22 @@ def stored_memberships(
 ) -> dict[str, list[Membership]]:
     """How firmly each article of these stored stories belongs to its story, and why (:meth:`StreamClusterer.memberships`).
 
-    Scored by the clusterer the store's last batch left, with its term
-    statistics and its active stories as rivals; a story retired beyond its
-    archive from the signals its members were stored with.
+    As judged when each story last changed (stored at ingest, as look-alikes
+    are). A story of several articles without stored memberships (a store
+    made before they were stored) is scored now, by the clusterer the store's
+    last batch left: with its term statistics and its active stories as
+    rivals, or for a story retired beyond its archive, from the signals its
+    members were stored with.
     """
+    found = store.memberships(story_ids)
+    missing = [record.id for record in store.story_records([i for i in story_ids if i not in found]) if record.size > 1]
+    if not missing:
+        return found
     clusterer = restore_clusterer(store, settings, embedder)
-    held = {story_id: clusterer.active.get(story_id) or clusterer.archive.peek(story_id) for story_id in story_ids}
-    found = {story_id: clusterer.memberships(state) for story_id, state in held.items() if state is not None}
-    missing = [story_id for story_id, state in held.items() if state is None]
-    for story_id, last_seen, members in store.story_signals(["active", "retired"], ids=missing):
+    held = {story_id: clusterer.active.get(story_id) or clusterer.archive.peek(story_id) for story_id in missing}
+    found |= {story_id: clusterer.memberships(state) for story_id, state in held.items() if state is not None}
+    unheld = [story_id for story_id, state in held.items() if state is None]
+    for story_id, last_seen, members in store.story_signals(["active", "retired"], ids=unheld):
         state = _state(story_id, last_seen, [s for s, _ in members])
         for member in state.members:
             member.lexical = clusterer.stats.lexical_vector(member.terms)
@@ -349,9 +360,10 @@ def compare_stored_story(store: Store, story_id: str, settings: Settings = DEFAU
     for article_id, data in annotations.items():
         _load_annotations(by_id[article_id], json.loads(data))
     look_alikes = record.look_alikes  # stored with the story, not with its cached comparison
+    memberships = store.memberships([record.id]).get(record.id, [])  # ...and so are its articles' memberships
     if cached is not None:
         item = from_plain(StoryComparison, json.loads(cached))
-        item.story.look_alikes = look_alikes
+        item.story.look_alikes, item.story.memberships = look_alikes, memberships
         return Comparison(articles=articles, stories=[item])
     missing = [a for a in articles if a.id not in annotations]
     if missing:
@@ -362,7 +374,8 @@ def compare_stored_story(store: Store, story_id: str, settings: Settings = DEFAU
     for article in articles:
         if article.id in record.republished:
             article.duplicate_of = record.republished[article.id]
-    story = Story(id=record.id, articles=record.articles, republished=dict(record.republished), look_alikes=look_alikes)
+    story = Story(id=record.id, articles=record.articles, republished=dict(record.republished), look_alikes=look_alikes,
+                  memberships=memberships)  # fmt: skip
     compared = compare_story(story, articles, settings, embedder)
     conflicts = sum(1 for f in compared.facts if f.status.value == "conflict")
     store.put_comparison(

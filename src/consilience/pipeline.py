@@ -42,7 +42,9 @@ def compare(
     mark_duplicates(kept, warnings)
     annotate_articles(kept, settings, progress=progress)
     embedder = embedder or get_embedder()
-    stories = sorted(cluster_articles(kept, settings, embedder, look_alikes=True), key=lambda s: -len(s.articles))
+    stories = sorted(
+        cluster_articles(kept, settings, embedder, look_alikes=True, memberships=True), key=lambda s: -len(s.articles)
+    )
     renamed = {story.id: f"s{number}" for number, story in enumerate(stories, 1)}
     for story in stories:
         story.id = renamed[story.id]  # largest story first; ids are final before facts are named after them

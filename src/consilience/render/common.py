@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..cluster.pairs import FEATURE_LABELS
-from ..model import Comparison, Fact, FactStatus, LookAlike, Membership, StoryComparison
+from ..model import Comparison, Fact, FactStatus, LookAlike, Membership, Story, StoryComparison
 
 STATUS_LABEL = {
     FactStatus.CORROBORATED: "corroborated",
@@ -52,6 +52,23 @@ def membership_reasons(membership: Membership, limit: int = 3) -> str:
     )
     head = f"one event p {membership.probability:.2f}"
     return f"{head}: {reasons}" if reasons else head
+
+
+WEAK_MEMBERSHIP = 0.5  # below this the pair model doubts an article reports its story's event
+
+
+def weak_members(story: Story) -> list[Membership]:
+    """The story's articles filed with it that the pair model, as the story stands, doubts: weakest first.
+
+    A fact only they give may be about another event (a look-alike's), so a reader weighs it accordingly.
+    """
+    return sorted((m for m in story.memberships if m.probability < WEAK_MEMBERSHIP), key=lambda m: m.probability)
+
+
+def membership_line(story: Story, numbers: dict[str, int]) -> str:
+    """ "[1] 0.95 · [2] 0.91 · ...": how firmly each of the story's articles belongs, in citation order."""
+    ordered = sorted((m for m in story.memberships if m.article in numbers), key=lambda m: numbers[m.article])
+    return " · ".join(f"[{numbers[m.article]}] {m.probability:.2f}" for m in ordered)
 
 
 def counts(item: StoryComparison) -> dict[FactStatus, int]:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from html import escape
 
 from ..model import Comparison, FactStatus
-from .common import STATUS_LABEL, counts, look_alike_verdict, source_numbers
+from .common import (
+    STATUS_LABEL,
+    counts,
+    look_alike_verdict,
+    membership_line,
+    membership_reasons,
+    source_numbers,
+    weak_members,
+)
 
 _CSS = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
@@ -55,6 +63,16 @@ def to_html(comparison: Comparison) -> str:
             parts.append(
                 f"<p><strong>Looks like</strong> story {escape(alike.story)} "
                 f"<span class='muted'>(cosine {alike.cosine:.2f}): {escape(look_alike_verdict(alike))}</span></p>"
+            )
+        if story.memberships:
+            parts.append(
+                f"<p><strong>Same event as the rest</strong> <span class='muted'>{escape(membership_line(story, numbers))}"
+                "</span></p>"
+            )
+        for membership in weak_members(story):
+            parts.append(
+                f"<p><strong>Weakly filed</strong> {_cite([membership.article], numbers)} "
+                f"<span class='muted'>{escape(membership_reasons(membership))}</span></p>"
             )
         parts.append(
             f"<p><span class='corroborated'>{tally[FactStatus.CORROBORATED]} corroborated</span> · "

@@ -47,6 +47,7 @@ def _story(item: StoryComparison) -> dict[str, Any]:
         "event_date": to_plain(item.story.event_date),
         "event_date_evidence": item.story.event_date_evidence,
         "look_alikes": [to_plain(alike) for alike in item.story.look_alikes],
+        "memberships": [to_plain(membership) for membership in item.story.memberships],
         "entities": [to_plain(e) for e in item.entities],
         "facts": [
             {

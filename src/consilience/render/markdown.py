@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from ..model import Comparison, FactStatus
-from .common import STATUS_LABEL, cite, counts, look_alike_verdict, source_numbers
+from .common import (
+    STATUS_LABEL,
+    cite,
+    counts,
+    look_alike_verdict,
+    membership_line,
+    membership_reasons,
+    source_numbers,
+    weak_members,
+)
 
 
 def _md(text: str) -> str:
@@ -37,6 +46,10 @@ def to_markdown(comparison: Comparison) -> str:
             out.append("")
         for alike in story.look_alikes:
             out += [f"**Looks like** story {alike.story} (cosine {alike.cosine:.2f}): {look_alike_verdict(alike)}", ""]
+        if story.memberships:
+            out += [f"**Same event as the rest** {membership_line(story, numbers)}", ""]
+        for membership in weak_members(story):
+            out += [f"**Weakly filed** {cite([membership.article], numbers)} {_md(membership_reasons(membership))}", ""]
         out.append(
             f"{tally[FactStatus.CORROBORATED]} corroborated, {tally[FactStatus.SINGLE_SOURCE]} single-source, "
             f"{tally[FactStatus.CONFLICT]} conflicting facts."

@@ -7,7 +7,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..model import Comparison, FactStatus
-from .common import STATUS_LABEL, cite, counts, look_alike_verdict, notable_single_source, source_numbers
+from .common import (
+    STATUS_LABEL,
+    cite,
+    counts,
+    look_alike_verdict,
+    membership_line,
+    membership_reasons,
+    notable_single_source,
+    source_numbers,
+    weak_members,
+)
 
 _STYLE = {
     FactStatus.CORROBORATED: "green",
@@ -47,6 +57,13 @@ def print_report(comparison: Comparison, console: Console | None = None, single_
         for alike in story.look_alikes:
             console.print(
                 f"[bold]Looks like[/] story {alike.story} [dim](cosine {alike.cosine:.2f}): {look_alike_verdict(alike)}[/]"
+            )
+        if story.memberships:
+            console.print(f"[bold]Same event as the rest[/] [dim]{membership_line(story, numbers)}[/]")
+        for membership in weak_members(story):
+            console.print(
+                f"[bold yellow]Weakly filed[/] {cite([membership.article], numbers)} "
+                f"[dim]{escape(membership_reasons(membership))}[/]"
             )
         console.print(
             f"[green]{tally[FactStatus.CORROBORATED]} corroborated[/] · "

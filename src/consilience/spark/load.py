@@ -38,11 +38,13 @@ class LoadReport:
     skipped: dict[str, int] = field(default_factory=dict)  # why -> articles not added
     comparisons: int = 0
     look_alikes: int = 0  # loaded stories with look-alikes among the loaded stories
+    memberships: int = 0  # loaded articles whose membership of their story was judged
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``consilience spark load --json``."""
         return {"stories": self.stories, "articles": self.articles, "skipped": self.skipped,
-                "comparisons": self.comparisons, "look_alikes": self.look_alikes}  # fmt: skip
+                "comparisons": self.comparisons, "look_alikes": self.look_alikes,
+                "memberships": self.memberships}  # fmt: skip
 
 
 def load_results(output: str | Path, store: Store, progress: Callable[[int], None] | None = None) -> LoadReport:
@@ -70,7 +72,7 @@ def load_results(output: str | Path, store: Store, progress: Callable[[int], Non
             progress(report.articles)
     stats = (folder / STATS_FILE).read_bytes() if (folder / STATS_FILE).exists() else None
     embedder = str(summary.get("embedder") or "all-MiniLM-L6-v2-onnx-int8")
-    report.look_alikes = _store_look_alikes(store, loaded, embedder, stats)
+    report.look_alikes, report.memberships = _store_judgements(store, loaded, embedder, stats)
     del loaded
     if store.get_state("counters") is None and report.articles:
         # a new store: the stream goes on from this run (its IDF, its stories reopenable by later articles)
@@ -86,19 +88,21 @@ def load_results(output: str | Path, store: Store, progress: Callable[[int], Non
     return report
 
 
-def _store_look_alikes(store: Store, loaded: dict[str, list[ArticleSignals]], embedder: str,
-                       stats: bytes | None) -> int:  # fmt: skip
-    """Store each loaded story's look-alikes among the stories of this load, as an ingest run does; how many stories have some.
+def _store_judgements(store: Store, loaded: dict[str, list[ArticleSignals]], embedder: str,
+                      stats: bytes | None) -> tuple[int, int]:  # fmt: skip
+    """Store each loaded story's look-alikes among the stories of this load, and its articles' memberships, as an
+    ingest run does; how many stories have look-alikes, and how many articles a membership.
 
     Judged by the pair model of the run's embedder, with the run's IDF, from
     the signals the run computed (nothing is embedded again, except leads in
-    other languages than English when a cross-language pair needs them).
+    other languages than English when a cross-language pair needs them). The
+    loaded stories are retired, so a membership has no active rival story.
     """
     from ..cluster import PairModel, StoryState, StreamClusterer
     from ..embed import HashingEmbedder
 
-    if len(loaded) < 2:
-        return 0
+    if not loaded:
+        return 0, 0
     states = []
     for story_id, members in loaded.items():
         state = StoryState.of(story_id, members)
@@ -113,10 +117,12 @@ def _store_look_alikes(store: Store, loaded: dict[str, list[ArticleSignals]], em
     for state in states:
         for member in state.members:
             member.lexical = clusterer.stats.lexical_vector(member.terms)
-    found = clusterer.look_alikes(states)
+    found = clusterer.look_alikes(states) if len(states) > 1 else {}
+    memberships = {state.id: clusterer.memberships(state) for state in states if state.size > 1}
     with store.transaction():
         store.put_look_alikes(found)
-    return sum(1 for alikes in found.values() if alikes)
+        store.put_memberships(memberships)
+    return sum(1 for alikes in found.values() if alikes), sum(len(m) for m in memberships.values())
 
 
 def _load_story(

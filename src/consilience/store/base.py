@@ -20,7 +20,7 @@ from typing import Any
 
 from ..cluster.signals import ArticleSignals
 from ..errors import ConsilienceError
-from ..model import Article, CleaningEdit, LookAlike, to_plain
+from ..model import Article, CleaningEdit, Evidence, LookAlike, Membership, to_plain
 from .codec import SIGNAL_COLUMNS, row_to_signals, signals_to_row
 from .schema import APPLICATION, MIGRATIONS, SCHEMA_VERSION, Dialect
 
@@ -306,17 +306,46 @@ class Store:
             [[r.get(c) for c in columns] for r in rows],
         )
 
+    def _delete_of_stories(self, table: str, story_ids: list[str]) -> None:
+        for begin in range(0, len(story_ids), 500):
+            chunk = story_ids[begin : begin + 500]
+            self.execute(f"DELETE FROM {table} WHERE story_id IN ({', '.join('?' for _ in chunk)})", chunk)
+
     def put_look_alikes(self, found: dict[str, list[LookAlike]]) -> None:
         """Replace the look-alikes of the stories in ``found`` (call inside a transaction)."""
-        ids = list(found)
-        for begin in range(0, len(ids), 500):
-            chunk = ids[begin : begin + 500]
-            self.execute(f"DELETE FROM look_alikes WHERE story_id IN ({', '.join('?' for _ in chunk)})", chunk)
+        self._delete_of_stories("look_alikes", list(found))
         self.executemany(
             "INSERT INTO look_alikes (story_id, rank, other_id, cosine, probability, days_apart) VALUES (?, ?, ?, ?, ?, ?)",
             [(story, rank, a.story, a.cosine, a.probability, a.days_apart)
              for story, alikes in found.items() for rank, a in enumerate(alikes)],
         )  # fmt: skip
+
+    def put_memberships(self, found: dict[str, list[Membership]]) -> None:
+        """Replace the memberships of the stories in ``found`` (call inside a transaction)."""
+        self._delete_of_stories("memberships", list(found))
+        self.executemany(
+            "INSERT INTO memberships (story_id, article_id, rank, probability, regime, bias, evidence) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(story, m.article, rank, m.probability, m.regime, m.bias,
+              json.dumps([[e.signal, e.value, e.logit] for e in m.evidence]))
+             for story, memberships in found.items() for rank, m in enumerate(memberships)],
+        )  # fmt: skip
+
+    def memberships(self, story_ids: Sequence[str]) -> dict[str, list[Membership]]:
+        """The stored memberships of ``story_ids`` (as judged when each story last changed); stories without any are left out."""
+        found: dict[str, list[Membership]] = {}
+        for begin in range(0, len(story_ids), 500):
+            chunk = list(story_ids[begin : begin + 500])
+            rows = self.rows(
+                "SELECT story_id, article_id, probability, regime, bias, evidence FROM memberships "
+                f"WHERE story_id IN ({', '.join('?' for _ in chunk)}) ORDER BY story_id, rank",
+                chunk,
+            )
+            for story_id, article_id, probability, regime, bias, evidence in rows:
+                found.setdefault(story_id, []).append(
+                    Membership(article_id, probability, regime, bias, [Evidence(*e) for e in json.loads(evidence)])
+                )
+        return found
 
     def stories_listing(self, story_ids: Iterable[str]) -> set[str]:
         """The stories that list any of ``story_ids`` among their stored look-alikes."""
@@ -480,6 +509,10 @@ class Store:
         if where.limit is not None:
             query += f" LIMIT {int(where.limit)}"
         return self._records([r[0] for r in self.rows(query, parameters)])
+
+    def story_records(self, story_ids: Sequence[str]) -> list[StoryRecord]:
+        """The records of ``story_ids`` that exist, in that order (merged ones are not followed)."""
+        return self._records(list(story_ids))
 
     def _records(self, story_ids: list[str]) -> list[StoryRecord]:
         if not story_ids:

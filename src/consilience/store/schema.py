@@ -160,6 +160,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         "look-alikes found by the other story: an ingest run judges again the stories that list a story it changed",
         common=("CREATE INDEX look_alikes_other ON look_alikes (other_id)",),
     ),
+    Migration(
+        5,
+        "each article's membership of its story: how firmly it belongs, and the signals why, as judged at ingest",
+        common=(
+            """CREATE TABLE memberships (
+                story_id TEXT NOT NULL,
+                article_id TEXT NOT NULL,
+                rank INTEGER NOT NULL,
+                probability {REAL} NOT NULL,
+                regime TEXT NOT NULL,
+                bias {REAL} NOT NULL,
+                evidence TEXT NOT NULL,
+                PRIMARY KEY (story_id, article_id)
+            )""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -30,7 +30,7 @@ from .. import __version__
 from ..errors import ConsilienceError, InputError, NoArticlesError
 from ..model import Article, Comparison, FactStatus
 from ..render import to_json
-from ..render.common import coverage_matrix, look_alike_verdict, source_numbers
+from ..render.common import WEAK_MEMBERSHIP, coverage_matrix, look_alike_verdict, membership_reasons, source_numbers
 from ..store import Store, StoryFilter, open_store
 
 log = logging.getLogger("consilience.web")
@@ -364,6 +364,10 @@ def _story_context(comparison: Comparison, story_href: str = "/stories/") -> dic
         "coverage": coverage_matrix(item),
         "fact_entities": fact_entities,
         "look_alikes": [(alike, look_alike_verdict(alike)) for alike in item.story.look_alikes],
+        "memberships": {
+            m.article: (m.probability, membership_reasons(m, limit=4), m.probability < WEAK_MEMBERSHIP)
+            for m in item.story.memberships
+        },
         "story_href": story_href,
     }
 
