@@ -757,9 +757,11 @@ def test_memberships_say_how_firmly_each_article_belongs_and_the_signals_add_up_
     """Each article of the bundled stories against the rest of its story: the one-sentence heist report is the
     weakest (it joins only at consolidation), and the bias and the signals' logits give each probability."""
     import math
+    import re
 
     from consilience.cluster.pairs import FEATURE_LABELS, FEATURES
     from consilience.ingest.files import read_file
+    from consilience.render.common import membership_reasons
 
     from .conftest import EXAMPLES
 
@@ -776,6 +778,9 @@ def test_memberships_say_how_firmly_each_article_belongs_and_the_signals_add_up_
             assert 1.0 / (1.0 + math.exp(-logit)) == pytest.approx(membership.probability, abs=2e-3)
             effects = [abs(e.logit) for e in membership.evidence]
             assert effects == sorted(effects, reverse=True) and all(effects)
+            # the text's pushes (each rounded to 0.1) add up to the same log-odds
+            pushes = [float(x) for x in re.findall(r"\(([+-]\d+\.\d)\)", membership_reasons(membership))]
+            assert sum(pushes) == pytest.approx(logit, abs=0.05 * len(pushes) + 1e-9)
     heist = next(s for s in stories if "ecb-24_8ecb" in s.articles)
     weakest = min(heist.memberships, key=lambda m: m.probability)
     assert weakest.article == "ecb-24_8ecb" and weakest.probability < 0.5

@@ -230,7 +230,7 @@ def _stories(args: argparse.Namespace) -> int:
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        # one line an article, cut to the terminal's width (piped: PIPED_COLUMNS)
+        # one line an article, cut to the terminal's width (piped: PIPED_COLUMNS); its reasons wrapped under it
         width = _output_columns() or PIPED_COLUMNS
         for story in stories:
             print(f"{story.id}: {len(story.articles)} article(s)")
@@ -242,7 +242,7 @@ def _stories(args: argparse.Namespace) -> int:
                 title = (article.title or article.text).splitlines()[0]
                 print(_fit(f"  {article_id}  ", title, note, width))
                 if article_id in why:
-                    print(_fit("      ", membership_reasons(why[article_id]), "", width))
+                    print(_wrap("      ", membership_reasons(why[article_id]), width))
             for alike in story.look_alikes:
                 print(f"  looks like {alike.story} (cosine {alike.cosine:.2f}): {look_alike_verdict(alike)}")
     return EXIT_OK
@@ -486,7 +486,7 @@ def _print_memberships(story_id: str, memberships: list[Membership], width: int)
 
     print(f"{story_id}:")
     for membership in memberships:
-        print(_fit(f"  {membership.article}  ", membership_reasons(membership), "", width))
+        print(_wrap(f"  {membership.article}  ", membership_reasons(membership), width))
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -601,6 +601,14 @@ def _fit(head: str, text: str, tail: str, width: int) -> str:
     """``head + text + tail`` with ``text`` cut to fit ``width`` columns (never below 20 of it)."""
     room = max(20, width - len(head) - len(tail))
     return f"{head}{text if len(text) <= room else text[: room - 1] + '…'}{tail}"
+
+
+def _wrap(head: str, text: str, width: int) -> str:
+    """``head + text``, ``text`` wrapped to ``width`` columns, continuation lines indented under its start."""
+    import textwrap
+
+    indent = " " * min(len(head), 12)
+    return textwrap.fill(text, max(40, width), initial_indent=head, subsequent_indent=indent, break_on_hyphens=False)
 
 
 def _story_json(story: Story, by_id: dict[str, Article], memberships: bool = False) -> dict[str, object]:

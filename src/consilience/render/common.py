@@ -41,17 +41,23 @@ _PRIOR = frozenset({"length", "size"})
 
 
 def membership_reasons(membership: Membership, limit: int = 3) -> str:
-    """How firmly an article belongs to its story and its ``limit`` strongest signals, each with its push on the odds.
+    """How firmly an article belongs to its story: its ``limit`` strongest signals, each with its push on the log-odds,
+    the rest summed, and the odds the model starts from for a pair of its kind; the pushes add up to the probability.
 
-    "one event p 0.91: meaning (nearest article) 0.78 (+5.3), shared words 0.53 (+2.7), ..."
+    "one event p 0.30: meaning (nearest article) 0.71 (+5.5), meaning 0.77 (+2.6), shared words (nearest article)
+    0.12 (+1.1), other signals (+0.8); odds for a pair of this kind (-10.8)"
     """
-    evidence = [e for e in membership.evidence if e.signal not in _PRIOR][:limit]
-    reasons = ", ".join(
+    signals = [e for e in membership.evidence if e.signal not in _PRIOR]
+    reasons = [
         f"{FEATURE_LABELS.get(e.signal, e.signal)}{f' {e.value:.2f}' if e.signal in _SHARES else ''} ({e.logit:+.1f})"
-        for e in evidence
-    )
+        for e in signals[:limit]
+    ]
+    rest = sum(e.logit for e in signals[limit:])
+    if round(rest, 1):
+        reasons.append(f"other signals ({rest:+.1f})")
+    base = membership.bias + sum(e.logit for e in membership.evidence if e.signal in _PRIOR)
     head = f"one event p {membership.probability:.2f}"
-    return f"{head}: {reasons}" if reasons else head
+    return f"{head}: {', '.join(reasons)}; odds for a pair of this kind ({base:+.1f})" if reasons else head
 
 
 WEAK_MEMBERSHIP = 0.5  # below this the pair model doubts an article reports its story's event
