@@ -32,7 +32,7 @@ from consilience.evaluate.datasets import load_labelled
 from consilience.settings import DEFAULT_SETTINGS
 
 SIZE_BUCKETS = (1, 3, 5, 10, 20, 40)
-WEAK = 0.5  # consilience.render.common.WEAK_MEMBERSHIP
+WEAK = 0.5  # consilience.model.WEAK_MEMBERSHIP
 
 
 def main() -> int:

@@ -252,6 +252,8 @@ def test_stored_stories_say_why_each_article_belongs_active_or_retired(store_loc
         records = {r.id: r for r in store.stories()}
         stored = store.memberships(list(records))
         assert stored == stored_memberships(store, list(records))
+        weak = {story_id: sum(m.probability < 0.5 for m in found) for story_id, found in stored.items()}
+        assert {r.id: r.weakly_filed for r in records.values()} == weak and sum(weak.values()) >= 1  # "$160 million"
         with store.writer(), store.transaction():
             store.execute("DELETE FROM memberships")
         found = stored_memberships(store, [*records, "no-such-story"])

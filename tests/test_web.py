@@ -114,7 +114,10 @@ def test_story_page_says_how_firmly_each_source_belongs(client: TestClient) -> N
         members = data["memberships"]
         assert {m["article"] for m in members} == (set(listed["articles"]) if listed["size"] > 1 else set())
         assert page.count('class="membership') == len(members)
-        assert page.count("weakly filed") == sum(1 for m in members if m["probability"] < 0.5)
+        weak = sum(1 for m in members if m["probability"] < 0.5)
+        assert page.count("weakly filed") == weak == listed["weakly_filed"]  # the listing counts them
+        listing = client.get("/").text
+        assert (f"({weak} weakly filed)" in listing) == bool(weak)
         for member in members:
             assert f"one event p {member['probability']:.2f}" in page
             assert set(member["evidence"][0]) == {"signal", "value", "logit"}

@@ -450,6 +450,7 @@ def _stored_stories(args: argparse.Namespace) -> int:
         {
             "story": r.id,
             "articles": str(r.size),
+            "weak": str(r.weakly_filed or ""),
             "first": (r.first_published or "")[:10],
             "last": (r.last_published or "")[:10],
             "lang": ",".join(r.languages),
@@ -460,16 +461,18 @@ def _stored_stories(args: argparse.Namespace) -> int:
     ]
     # one line a story, fitted to the terminal: a narrow one drops languages and outlets, then the dates; the
     # title takes what is left and is cut
-    columns = ["story", "articles", "first", "last", "lang", "outlets"]
+    columns = ["story", "articles", "weak", "first", "last", "lang", "outlets"]
     if console.width < 100:
         columns = [c for c in columns if c not in ("lang", "outlets")]
+    if not any(row["weak"] for row in rows):
+        columns.remove("weak")
     if console.width < 70:
         columns = [c for c in columns if c not in ("first", "last")]
     widths = {c: min(30, max([len(c), *(len(row[c]) for row in rows)])) for c in columns}
     title_width = max(10, console.width - sum(widths.values()) - 3 * (len(columns) + 1))  # padding and a rule
     table = Table(title=f"{len(records)} stories", box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
     for column in columns:
-        table.add_column(column, justify="right" if column == "articles" else "left", no_wrap=True,
+        table.add_column(column, justify="right" if column in ("articles", "weak") else "left", no_wrap=True,
                          overflow="ellipsis", width=widths[column])  # fmt: skip
     table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=title_width)
     for row in rows:

@@ -267,6 +267,9 @@ class Evidence:
     logit: float  # the feature's weight times its value: positive speaks for one event
 
 
+WEAK_MEMBERSHIP = 0.5  # below this the pair model doubts an article reports its story's event: "weakly filed"
+
+
 @dataclass
 class Membership:
     """How firmly an article belongs to its story, with the proof.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..cluster.pairs import FEATURE_LABELS
-from ..model import Comparison, Fact, FactStatus, LookAlike, Membership, Story, StoryComparison
+from ..model import WEAK_MEMBERSHIP, Comparison, Fact, FactStatus, LookAlike, Membership, Story, StoryComparison
 
 STATUS_LABEL = {
     FactStatus.CORROBORATED: "corroborated",
@@ -58,9 +58,6 @@ def membership_reasons(membership: Membership, limit: int = 3) -> str:
     base = membership.bias + sum(e.logit for e in membership.evidence if e.signal in _PRIOR)
     head = f"one event p {membership.probability:.2f}"
     return f"{head}: {', '.join(reasons)}; odds for a pair of this kind ({base:+.1f})" if reasons else head
-
-
-WEAK_MEMBERSHIP = 0.5  # below this the pair model doubts an article reports its story's event
 
 
 def weak_members(story: Story) -> list[Membership]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..cluster.signals import ArticleSignals
 from ..errors import ConsilienceError
-from ..model import Article, CleaningEdit, Evidence, LookAlike, Membership, to_plain
+from ..model import WEAK_MEMBERSHIP, Article, CleaningEdit, Evidence, LookAlike, Membership, to_plain
 from .codec import SIGNAL_COLUMNS, row_to_signals, signals_to_row
 from .schema import APPLICATION, MIGRATIONS, SCHEMA_VERSION, Dialect
 
@@ -53,6 +53,7 @@ class StoryRecord:
     opening: str = ""  # the first words of its first article, when none of its articles has a title
     republished: dict[str, str] = field(default_factory=dict)
     conflicts: int | None = None  # from the cached comparison, when one was made
+    weakly_filed: int = 0  # articles whose stored membership is below WEAK_MEMBERSHIP (the pair model doubts them)
     look_alikes: list[LookAlike] = field(default_factory=list)  # as judged when the story last changed
 
     @property
@@ -80,6 +81,7 @@ class StoryRecord:
             "titles": self.titles[:3],
             "label": self.label,
             "conflicts": self.conflicts,
+            "weakly_filed": self.weakly_filed,
             "look_alikes": [to_plain(alike) for alike in self.look_alikes],
         }
 
@@ -529,6 +531,12 @@ class Store:
                 f"SELECT story_id, conflicts FROM comparisons WHERE story_id IN ({marks})", chunk
             ):
                 records[story_id].conflicts = conflicts
+            for story_id, weak in self.rows(
+                f"SELECT story_id, COUNT(*) FROM memberships WHERE story_id IN ({marks}) AND probability < ? "
+                "GROUP BY story_id",
+                [*chunk, WEAK_MEMBERSHIP],
+            ):
+                records[story_id].weakly_filed = weak
             languages: dict[str, set[str]] = {}
             outlets: dict[str, set[str]] = {}
             for story_id, article_id, title, outlet, language, copy_of, opening in self.rows(

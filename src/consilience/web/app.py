@@ -28,9 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..errors import ConsilienceError, InputError, NoArticlesError
-from ..model import Article, Comparison, FactStatus
+from ..model import WEAK_MEMBERSHIP, Article, Comparison, FactStatus
 from ..render import to_json
-from ..render.common import WEAK_MEMBERSHIP, coverage_matrix, look_alike_verdict, membership_reasons, source_numbers
+from ..render.common import coverage_matrix, look_alike_verdict, membership_reasons, source_numbers
 from ..store import Store, StoryFilter, open_store
 
 log = logging.getLogger("consilience.web")
