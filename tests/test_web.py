@@ -116,6 +116,7 @@ def test_story_page_says_how_firmly_each_source_belongs(client: TestClient) -> N
         assert page.count('class="membership') == len(members)
         weak = sum(1 for m in members if m["probability"] < 0.5)
         assert page.count("weakly filed") == weak == listed["weakly_filed"]  # the listing counts them
+        assert ('class="weak-members"' in page) == bool(weak)  # and the story's head names them
         listing = client.get("/").text
         assert (f"({weak} weakly filed)" in listing) == bool(weak)
         for member in members:
@@ -123,6 +124,29 @@ def test_story_page_says_how_firmly_each_source_belongs(client: TestClient) -> N
             assert set(member["evidence"][0]) == {"signal", "value", "logit"}
         judged += len(members)
     assert judged >= 19  # the heist story's 14 and the quake story's five (and the hostile report's, if it joined)
+
+
+def test_story_page_names_its_weakly_filed_sources_at_the_top(tmp_path: Path) -> None:
+    """Ingested with the shipped settings, the one-sentence "$160 million" report joins the heist story weakly."""
+    from consilience.incremental import Ingestor, IngestReport
+    from consilience.ingest import SourceReader
+    from consilience.store import open_store
+
+    db = str(tmp_path / "weak.db")
+    with open_store(db) as store, store.writer():
+        sources = [str(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl")]
+        Ingestor(store).ingest_sources(sources, SourceReader(), IngestReport())
+    web = TestClient(create_app(db))
+    (story,) = web.get("/api/stories").json()["stories"]
+    assert story["weakly_filed"] >= 1
+    data = web.get(f"/api/stories/{story['id']}").json()["stories"][0]
+    weak = [m["article"] for m in data["memberships"] if m["probability"] < 0.5]
+    assert "ecb-24_8ecb" in weak
+    page = web.get(f"/stories/{story['id']}").text
+    head = page[page.index('class="weak-members"') : page.index("</p>", page.index('class="weak-members"'))]
+    number = data["articles"].index("ecb-24_8ecb") + 1
+    assert f'href="#src-{story["id"]}-{number}">[{number}]</a>' in head
+    assert f'id="src-{story["id"]}-{number}"' in page and f"({len(weak)} weakly filed)" in web.get("/").text
 
 
 def test_article_page_highlights_the_sentences_behind_a_fact(client: TestClient) -> None:

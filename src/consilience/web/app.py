@@ -368,6 +368,7 @@ def _story_context(comparison: Comparison, story_href: str = "/stories/") -> dic
             m.article: (m.probability, membership_reasons(m, limit=4), m.probability < WEAK_MEMBERSHIP)
             for m in item.story.memberships
         },
+        "weak_ids": [m.article for m in item.story.memberships if m.probability < WEAK_MEMBERSHIP],
         "story_href": story_href,
     }
 
