@@ -1034,3 +1034,49 @@ def test_a_signal_cache_written_for_other_signal_fields_is_rebuilt(tmp_path: Pat
     signals = dataset_signals(dataset, settings, cache=tmp_path)
     assert [s.years for s in signals] == [frozenset({2008})] * 3
     assert [s.id for s in dataset_signals(dataset, settings, cache=tmp_path)] == [s.id for s in signals]
+
+
+LATE_HEIST = (
+    "Police in Paris are hunting four armed robbers, two of them dressed as women, who emptied the Harry Winston "
+    "jewellery store on the Avenue Montaigne on Thursday. The diamonds, rings and watches they took are worth about "
+    "85 million euros, or $ 160 million, investigators said, in what may be the biggest jewellery theft in French history."
+)
+
+
+def test_an_editor_s_move_stands_where_consolidation_would_undo_it() -> None:
+    """The one-sentence "$160 million" report joins the heist story at consolidation; an editor takes it out. The
+    next consolidation that weighs its story puts it back, unless the editor's decision is kept; and a later report
+    that joins the heist story does not bring it back either."""
+    from consilience.ingest.files import read_file
+
+    from .conftest import EXAMPLES
+
+    articles = [clean_article(a) for a in read_file(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl")]
+    late = clean_article(Article(id="heist-late", text=LATE_HEIST, title="Paris police hunt jewel robbers"))
+
+    def after_move(keep: bool) -> tuple[StreamClusterer, str, str]:
+        clusterer = StreamClusterer()
+        ledger = StoryLedger()
+        for index in publication_order(articles):
+            ledger.apply(clusterer.add(articles[index]))
+        ledger.apply(clusterer.consolidate())
+        (heist,) = [s for s in clusterer.active.values() if "ecb-24_8ecb" in {m.id for m in s.members}]
+        assert heist.size == 15
+        events = clusterer.move_by_editor("ecb-24_8ecb", (heist.id, list(heist.members)), (None, []), {})
+        assert [(e.kind, e.article, e.other) for e in events] == [("move", "ecb-24_8ecb", heist.id)]
+        alone = events[0].story
+        assert clusterer.active[alone].size == 1 and clusterer.active[heist.id].size == 14
+        assert clusterer.editor_rules() == {"home": {"ecb-24_8ecb": alone}, "apart": {"ecb-24_8ecb": [heist.id]}}
+        if not keep:
+            clusterer.restore_editor_rules({})
+        clusterer.add(late)
+        clusterer.active[alone].last_seen = clusterer.position  # weighed again, as when it changes
+        clusterer.consolidate()
+        return clusterer, heist.id, alone
+
+    kept, heist, alone = after_move(keep=True)
+    assert kept.story_of_article["ecb-24_8ecb"] == alone and kept.story_of_article["heist-late"] == heist
+    undone, heist, alone = after_move(keep=False)
+    assert undone.story_of_article["ecb-24_8ecb"] == undone.story_of_article["heist-late"]  # put back without it
+    with pytest.raises(ValueError, match="already in"):
+        kept.move_by_editor("heist-late", (heist, list(kept.active[heist].members)), (heist, []), {})

@@ -427,3 +427,50 @@ def test_signals_keep_their_numbers_and_years_through_the_store_codec() -> None:
     older = list(signals_to_row(signals))
     older[11] = "160 2000 2008"  # the numbers column as an older version wrote it
     assert row_to_signals(older).years == frozenset()
+
+
+def test_an_editor_moves_an_article_and_later_ingests_keep_to_it(store_location: str, tmp_path: Path) -> None:
+    from consilience.errors import InputError
+    from consilience.incremental import restore_clusterer
+    from consilience.render.common import membership_reasons
+
+    ingest(store_location, EXAMPLE_FILES, None)
+    with open_store(store_location) as store, store.writer():
+        heist = store.story_of("ecb-24_8ecb")
+        assert heist is not None and len(store.story(heist).articles) == 15  # type: ignore[union-attr]
+        left, alone = Ingestor(store).move("ecb-24_8ecb", None, IngestReport())
+        assert left == heist and alone != heist and store.story_of("ecb-24_8ecb") == alone
+        assert store.story(alone).articles == ["ecb-24_8ecb"]  # type: ignore[union-attr]
+        assert [m.article for m in store.memberships([heist])[heist]] == [
+            a
+            for a in store.story(heist).articles  # type: ignore[union-attr]
+        ] and "ecb-24_8ecb" not in store.story(heist).articles  # type: ignore[union-attr]
+        assert [(f, t) for f, t, _ in store.editor_moves(["ecb-24_8ecb"])["ecb-24_8ecb"]] == [(heist, alone)]
+        for article, to, problem in (
+            ("nope", heist, "no such article"),
+            ("ecb-24_8ecb", "s999", "no such story"),
+            ("ecb-24_8ecb", None, "already alone"),
+            ("ecb-24_8ecb", alone, "already in"),
+        ):
+            with pytest.raises(InputError, match=problem):
+                Ingestor(store).move(article, to, IngestReport())
+        assert len(store.editor_moves(["ecb-24_8ecb"])["ecb-24_8ecb"]) == 1  # refused moves leave no trace
+    late = tmp_path / "late.jsonl"
+    late.write_text(json.dumps({"id": "heist-late", "title": "Paris police hunt jewel robbers", "text": (
+        "Police in Paris are hunting four armed robbers, two of them dressed as women, who emptied the Harry Winston "
+        "jewellery store on the Avenue Montaigne on Thursday. The loot is worth about 85 million euros, or $ 160 "
+        "million, investigators said, in what may be the biggest jewellery theft in French history.")}) + "\n")  # fmt: skip
+    ingest(store_location, [str(late)], None)
+    with open_store(store_location) as store, store.writer():
+        assert store.story_of("heist-late") == heist and store.story_of("ecb-24_8ecb") == alone
+        rules = {"home": {"ecb-24_8ecb": alone}, "apart": {"ecb-24_8ecb": [heist]}}
+        assert restore_clusterer(store).editor_rules() == rules  # saved with the clusterer's state
+        assert store.story(heist).weakly_filed == 0  # type: ignore[union-attr]
+        assert Ingestor(store).move("ecb-24_8ecb", heist, IngestReport()) == (alone, heist)  # back: the rule goes
+        assert store.resolve_story(alone) == heist and store.story_of("ecb-24_8ecb") == heist
+        assert restore_clusterer(store).editor_rules() == {"home": {"ecb-24_8ecb": heist}, "apart": {}}
+        assert len(store.story(heist).articles) == 16  # type: ignore[union-attr]
+        # an editor put it there: said with the model's view, and never counted as weakly filed
+        (placed,) = [m for m in store.memberships([heist])[heist] if m.article == "ecb-24_8ecb"]
+        assert placed.placed_by_editor and not placed.weak and store.story(heist).weakly_filed == 0  # type: ignore[union-attr]
+        assert membership_reasons(placed).startswith(f"placed here by an editor on {placed.placed_by_editor[:10]}")

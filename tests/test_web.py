@@ -198,6 +198,27 @@ def test_writes_need_the_token_and_validate(client: TestClient) -> None:
     assert private.status_code == 200 and "loopback" in " ".join(private.json()["failed"])
 
 
+def test_an_editor_moves_an_article_through_the_api(client: TestClient) -> None:
+    story = heist_story(client)
+    article = client.get(f"/api/stories/{story}").json()["stories"][0]["articles"][-1]
+    assert client.post("/api/move", json={"article": article, "new": True}).status_code == 401
+    auth = {"Authorization": "Bearer sesame"}
+    for bad in ({"new": True}, {"article": article}, {"article": article, "to": story, "new": True}):
+        assert client.post("/api/move", json=bad, headers=auth).status_code == 422
+    wrong = client.post("/api/move", json={"article": article, "to": "s999"}, headers=auth)
+    assert wrong.status_code == 422 and "no such story" in wrong.json()["detail"]
+    moved = client.post("/api/move", json={"article": article, "new": True}, headers=auth).json()
+    assert moved["from"] == story and moved["sizes"][moved["to"]] == 1
+    assert article in client.get(f"/api/stories/{moved['to']}").json()["stories"][0]["articles"]
+    back = client.post("/api/move", json={"article": article, "to": story}, headers=auth).json()
+    assert back == {
+        "article": article,
+        "from": moved["to"],
+        "to": story,
+        "sizes": {moved["to"]: 0, story: moved["sizes"][story] + 1},
+    }
+
+
 def test_oversized_requests_are_refused(client: TestClient) -> None:
     big = "x" * (MAX_REQUEST_BYTES + 10)
     response = client.post("/api/compare", content=json.dumps({"articles": [{"text": big}, {"text": big}]}),

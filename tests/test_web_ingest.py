@@ -306,6 +306,16 @@ def test_cli_ingest_store_commands(tmp_path: Path) -> None:
     assert shown.returncode == 0 and json.loads(shown.stdout)["stories"][0]["facts"]
     memberships = json.loads(shown.stdout)["stories"][0]["memberships"]  # stored at ingest
     assert {m["article"] for m in memberships} == set(stories["stories"][0]["articles"])
+    moved = subprocess.run([*run, "move", "ecb-20_5ecb", "--new", "--db", db, "--json"], capture_output=True, text=True,
+                           timeout=300)  # fmt: skip
+    result = json.loads(moved.stdout)
+    assert result["from"] == story and result["sizes"] == {story: 4, result["to"]: 1}
+    back = subprocess.run([*run, "move", "ecb-20_5ecb", "--to", story, "--db", db], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert back.returncode == 0 and f"to {story} (5 article(s)); {result['to']} is left empty" in back.stdout
+    wrong = subprocess.run([*run, "move", "ecb-20_5ecb", "--to", "s999", "--db", db], capture_output=True, text=True,
+                           timeout=300)  # fmt: skip
+    assert wrong.returncode == 3 and "s999: no such story" in wrong.stderr and "Traceback" not in wrong.stderr
     missing = subprocess.run([*run, "show", "s999", "--db", db], capture_output=True, text=True, timeout=120)
     assert missing.returncode != 0 and "s999: no such story" in missing.stderr and "Traceback" not in missing.stderr
     found = json.loads(

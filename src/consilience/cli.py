@@ -93,6 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the machine form (docs/json.md)")
     show.add_argument("--markdown", metavar="FILE", help="also write a Markdown report to FILE")
     show.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
+    move = commands.add_parser(
+        "move", help="an editor's correction: move a stored article to another story, or to one of its own"
+    )
+    move.add_argument("article", metavar="ARTICLE", help="an article id (see `consilience stories --why`)")
+    where = move.add_mutually_exclusive_group(required=True)
+    where.add_argument("--to", metavar="STORY", help="the story it belongs to")
+    where.add_argument("--new", action="store_true", help="a story of its own")
+    _db_argument(move)
+    move.add_argument("--json", action="store_true", help="print the result as JSON")
     search = commands.add_parser("search", help="full-text search of the stored articles")
     search.add_argument("query", metavar="QUERY", help="words that must all appear")
     _db_argument(search)
@@ -168,8 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate_clustering(args) if args.evaluation == "clustering" else _evaluate_comparison(args)
         if args.command == "stories":
             return _stories(args) if args.paths else _stored_stories(args)
-        commands = {"ingest": _ingest, "watch": _watch, "show": _show, "search": _search, "export": _export,
-                    "serve": _serve, "spark": _spark}  # fmt: skip
+        commands = {"ingest": _ingest, "watch": _watch, "show": _show, "move": _move, "search": _search,
+                    "export": _export, "serve": _serve, "spark": _spark}  # fmt: skip
         return commands[args.command](args)
     except InputError as error:
         print(f"consilience: error: {error}", file=sys.stderr)
@@ -337,6 +346,27 @@ def _ingest(args: argparse.Namespace) -> int:
         total_articles, total_stories = store.count_articles(), store.count_stories()
     _print_report(report, args.json, total_articles, total_stories, store.location)
     return EXIT_INPUT if report.failed else EXIT_OK
+
+
+def _move(args: argparse.Namespace) -> int:
+    from .incremental import Ingestor, IngestReport
+
+    with _open(args) as store, store.writer():
+        left, now_in = Ingestor(store).move(args.article, None if args.new else args.to, IngestReport())
+        sizes = {r.id: r.size for r in store.story_records([left, now_in])}
+    result = {
+        "article": args.article,
+        "from": left,
+        "to": now_in,
+        "sizes": {left: sizes.get(left, 0), now_in: sizes[now_in]},
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        remains = (f"{left} keeps {sizes[left]} article(s), and the clusterer will not put it back with them"
+                   if left in sizes else f"{left} is left empty and leads to {now_in}")  # fmt: skip
+        print(f"moved {args.article} from {left} to {now_in} ({sizes[now_in]} article(s)); {remains}")
+    return EXIT_OK
 
 
 def _settings(args: argparse.Namespace) -> Settings:

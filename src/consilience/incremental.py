@@ -126,10 +126,10 @@ class Ingestor:
         if fresh:
             self._file(fresh, report)
 
-    def finish(self, report: IngestReport) -> None:
+    def finish(self, report: IngestReport, consolidate: bool = True) -> None:
         """Merge stories that grew into one another during this run, store the changed stories' look-alikes and
         memberships, commit."""
-        events = self.clusterer.consolidate()
+        events = self.clusterer.consolidate() if consolidate else []
         if events:
             with self.store.transaction():
                 self._persist(events, report)
@@ -156,6 +156,45 @@ class Ingestor:
                 self.store.put_look_alikes({story: [] for story in self._merged} | found)
                 self.store.put_memberships({story: [] for story in self._merged} | memberships)
             self._changed, self._merged = set(), set()
+
+    # -- editors --------------------------------------------------------------------------------------------------
+    def move(self, article_id: str, to_story: str | None, report: IngestReport) -> tuple[str, str]:
+        """An editor moves a stored article to another story (``to_story``, a merged story's old id is followed), or
+        to a story of its own (None); the clusterer keeps to it from then on (:meth:`StreamClusterer.move_by_editor`).
+
+        Returns ``(the story it left, the story it is in)``. Raises :class:`InputError` for an unknown article or
+        story, or a move that changes nothing; the store is then untouched.
+        """
+        store = self.store
+        source_id = store.story_of(article_id)
+        if source_id is None:
+            raise InputError(article_id, "no such article in the store (see `consilience search`)")
+        target_id = None
+        if to_story is not None:
+            target_id = store.resolve_story(to_story)
+            if target_id is None:
+                raise InputError(to_story, "no such story in the store (see `consilience stories`)")
+            if target_id == source_id:
+                raise InputError(article_id, f"already in story {source_id}")
+        found = {story_id: members for story_id, _, members in store.story_signals(
+            ["active", "retired"], ids=[source_id, *([target_id] if target_id else [])])}  # fmt: skip
+        source_members = found.get(source_id, [])
+        if target_id is None and len(source_members) == 1:
+            raise InputError(article_id, f"already alone in story {source_id}")
+        probabilities = {s.id: p for members in found.values() for s, p in members if p is not None}
+        events = self.clusterer.move_by_editor(
+            article_id,
+            (source_id, [s for s, _ in source_members]),
+            (target_id, [s for s, _ in found.get(target_id, [])] if target_id else []),
+            probabilities,
+        )
+        target_id = events[0].story
+        with store.transaction():
+            self._persist(events, report)
+            store.log_editor_move(article_id, source_id, target_id)
+            self._save_state()
+        self.finish(report, consolidate=False)  # the stories stand as the editor left them until the next ingest
+        return source_id, target_id
 
     def _prepare(self, article: Article, report: IngestReport) -> dict[str, Any] | None:
         size = len(article.raw_text or article.text)
@@ -216,6 +255,8 @@ class Ingestor:
                     report.republished += 1
                 if event.kind == "new":
                     report.new_stories += 1
+                if event.kind == "move" and event.other:
+                    touched[event.other] = None  # the story it left
             elif event.kind == "merge" and event.other:
                 store.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (event.story, event.other))
                 touched[event.other] = None
@@ -244,6 +285,8 @@ class Ingestor:
         self.store.put_state("counters", json.dumps(counters).encode())
         self.store.put_state("embedder", clusterer.extractor.embedder.name.encode())
         self.store.put_state("term_stats", stats_to_bytes(clusterer.stats))
+        if clusterer.editor_home:
+            self.store.put_state("editor_rules", json.dumps(clusterer.editor_rules()).encode())
 
 
 def restore_clusterer(
@@ -268,6 +311,9 @@ def restore_clusterer(
     stats = store.get_state("term_stats")
     if stats is not None:
         clusterer.stats = stats_from_bytes(stats)
+    rules = store.get_state("editor_rules")
+    if rules is not None:
+        clusterer.restore_editor_rules(json.loads(rules))
     for story_id, last_seen, members in store.story_signals(["retired"], limit=settings.cluster_archive_limit):
         state = _state(story_id, last_seen, [s for s, _ in members])
         for member in state.members:

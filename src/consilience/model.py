@@ -285,6 +285,12 @@ class Membership:
     regime: str  # the pair model's regime (consilience.cluster.pairs.REGIMES)
     bias: float
     evidence: list[Evidence]
+    placed_by_editor: str | None = None  # when an editor moved the article here (`consilience move`), ISO 8601
+
+    @property
+    def weak(self) -> bool:
+        """The pair model doubts the article reports its story's event, and no editor put it there."""
+        return self.probability < WEAK_MEMBERSHIP and self.placed_by_editor is None
 
 
 @dataclass

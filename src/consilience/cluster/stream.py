@@ -27,7 +27,7 @@ import math
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -170,6 +170,10 @@ class StreamClusterer:
         self._join_probability: dict[str, float] = {}
         self._index = StoryIndex(self.extractor.embedder.dimension)
         self._consolidated_at = 0
+        # editors' decisions (move_by_editor): the story an article was put in, never moved by the re-check, and the
+        # stories its story may not merge with; story ids follow merges
+        self.editor_home: dict[str, str] = {}
+        self.kept_apart: dict[str, set[str]] = {}
 
     # -- feeding ------------------------------------------------------------------------------------------------
     def add(self, article: Article) -> list[ClusterEvent]:
@@ -236,7 +240,7 @@ class StreamClusterer:
                 if other_id == state.id or other_id not in self.active:
                     continue
                 other = self.active[other_id]
-                if _far_apart(state, other, self.settings.cluster_window_days):
+                if _far_apart(state, other, self.settings.cluster_window_days) or self._kept_apart(state, other):
                     continue
                 threshold = self.settings.cluster_lone_merge if state.size == 1 else self.model.threshold
                 probability = self._probability(*self._as_wholes(state, other), self._rival(state, other), threshold)
@@ -369,7 +373,7 @@ class StreamClusterer:
         for other_probability, other in scored[1 : self.settings.cluster_merge_checks + 1]:
             if other_probability < threshold or other.id not in self.active or other.id == state.id:
                 continue
-            if _far_apart(state, other, self.settings.cluster_window_days):
+            if _far_apart(state, other, self.settings.cluster_window_days) or self._kept_apart(state, other):
                 continue
             merged = (
                 self._probability(state, other, self._rival(state, other), threshold)
@@ -454,6 +458,7 @@ class StreamClusterer:
         self._index.remove(gone.id)
         self._index.update(keep)
         keep.last_seen = self.position
+        self._follow_merge(gone.id, keep.id)
         events.append(ClusterEvent("merge", keep.id, other=gone.id, probability=probability))
         return keep
 
@@ -465,6 +470,8 @@ class StreamClusterer:
         for member in list(state.members):
             if self._join_probability.get(member.id, 1.0) >= self.settings.cluster_firm_join:
                 continue
+            if member.id in self.editor_home:
+                continue  # an editor put it here
             rest = StoryState.of(state.id, [m for m in state.members if m.id != member.id])
             single = StoryState.of("", [member])
             probability = self._probability(single, rest, self._rival(single, state))
@@ -500,6 +507,101 @@ class StreamClusterer:
         state._cache.clear()
         self._activate(state)
         state.last_seen = last_seen
+
+    # -- editors' decisions -------------------------------------------------------------------------------------
+    def move_by_editor(
+        self,
+        article_id: str,
+        source: tuple[str, list[ArticleSignals]],
+        target: tuple[str | None, list[ArticleSignals]],
+        join_probabilities: Mapping[str, float],
+    ) -> list[ClusterEvent]:
+        """An editor moves ``article_id`` out of its story into another one, or into a story of its own.
+
+        ``source`` and ``target`` give each story's id and every member's
+        signals (from the store: a story may be longer than it holds in memory,
+        or retired); a target id of None starts a new story. Both stories are
+        rebuilt from their members and become active. The decision stands: the
+        re-check of weak joins never moves the article, and its story never
+        merges with the one it left (nor with a story that absorbs that one);
+        moving it back lifts that. ``join_probabilities`` are the other members'
+        stored ones. Events: ``move`` (``story`` the target, ``other`` the
+        source), then ``merge`` of the source into the target if it is left
+        empty.
+        """
+        source_id, source_members = source
+        target_id, target_members = target
+        moved = next((m for m in source_members if m.id == article_id), None)
+        if moved is None:
+            raise ValueError(f"{article_id} is not a member of {source_id}")
+        if target_id == source_id:
+            raise ValueError(f"{article_id} is already in {source_id}")
+        rest = [m for m in source_members if m.id != article_id]
+        target_id = target_id or self._new_story_id()
+        probabilities = dict(join_probabilities) | {article_id: 1.0}
+        for story_id, members in ((source_id, rest), (target_id, [*target_members, moved])):
+            self._drop_held(story_id)
+            if members:
+                state = StoryState.of(story_id, members)
+                state.forgotten.clear()
+                self.resume_story(state, probabilities)
+                state.last_seen = self.position
+        events = [ClusterEvent("move", target_id, article_id, source_id, 1.0)]
+        self.editor_home[article_id] = target_id
+        apart = self.kept_apart.setdefault(article_id, set())
+        apart.discard(target_id)
+        if rest:
+            apart.add(source_id)
+        else:
+            self._follow_merge(source_id, target_id)
+            events.append(ClusterEvent("merge", target_id, other=source_id, probability=1.0))
+        return events
+
+    def editor_rules(self) -> dict[str, Any]:
+        """The editors' decisions in force, as JSON-ready data (:meth:`restore_editor_rules` reads it)."""
+        return {
+            "home": dict(self.editor_home),
+            "apart": {article: sorted(stories) for article, stories in self.kept_apart.items() if stories},
+        }
+
+    def restore_editor_rules(self, rules: Mapping[str, Any]) -> None:
+        """Put back the decisions :meth:`editor_rules` gave."""
+        self.editor_home = dict(rules.get("home", {}))
+        self.kept_apart = {article: set(stories) for article, stories in rules.get("apart", {}).items()}
+
+    def _kept_apart(self, a: StoryState, b: StoryState) -> bool:
+        """Whether an editor keeps ``a`` and ``b`` apart: one holds an article moved out of the other."""
+        for article, home in self.editor_home.items():
+            if home == a.id and b.id in self.kept_apart.get(article, ()):
+                return True
+            if home == b.id and a.id in self.kept_apart.get(article, ()):
+                return True
+        return False
+
+    def _follow_merge(self, gone: str, keep: str) -> None:
+        """Editors' decisions that named a story merged away now name the story that absorbed it."""
+        for article, home in self.editor_home.items():
+            if home == gone:
+                self.editor_home[article] = keep
+        for stories in self.kept_apart.values():
+            if gone in stories:
+                stories.discard(gone)
+                stories.add(keep)
+        for article, home in self.editor_home.items():
+            self.kept_apart.get(article, set()).discard(home)
+
+    def _drop_held(self, story_id: str) -> None:
+        """Let go of a story the clusterer holds, active or archived (it is rebuilt or gone)."""
+        state = self.active.pop(story_id, None)
+        if state is None:
+            self.archive.reopen(story_id)
+            return
+        self._index.remove(story_id)
+        for member in state.members:
+            if self.story_of_article.get(member.id) == story_id:
+                del self.story_of_article[member.id]
+            self._join_probability.pop(member.id, None)
+            self.near_duplicates.remove(member.id)
 
     # -- bookkeeping --------------------------------------------------------------------------------------------
     def _new_story_id(self) -> str:

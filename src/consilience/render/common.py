@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..cluster.pairs import FEATURE_LABELS
-from ..model import WEAK_MEMBERSHIP, Comparison, Fact, FactStatus, LookAlike, Membership, Story, StoryComparison
+from ..model import Comparison, Fact, FactStatus, LookAlike, Membership, Story, StoryComparison
 
 STATUS_LABEL = {
     FactStatus.CORROBORATED: "corroborated",
@@ -57,6 +57,8 @@ def membership_reasons(membership: Membership, limit: int = 3) -> str:
         reasons.append(f"other signals ({rest:+.1f})")
     base = membership.bias + sum(e.logit for e in membership.evidence if e.signal in _PRIOR)
     head = f"one event p {membership.probability:.2f}"
+    if membership.placed_by_editor:
+        head = f"placed here by an editor on {membership.placed_by_editor[:10]}; the model: {head}"
     return f"{head}: {', '.join(reasons)}; odds for a pair of this kind ({base:+.1f})" if reasons else head
 
 
@@ -65,7 +67,7 @@ def weak_members(story: Story) -> list[Membership]:
 
     A fact only they give may be about another event (a look-alike's), so a reader weighs it accordingly.
     """
-    return sorted((m for m in story.memberships if m.probability < WEAK_MEMBERSHIP), key=lambda m: m.probability)
+    return sorted((m for m in story.memberships if m.weak), key=lambda m: m.probability)
 
 
 def membership_line(story: Story, numbers: dict[str, int]) -> str:

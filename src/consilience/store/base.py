@@ -53,7 +53,9 @@ class StoryRecord:
     opening: str = ""  # the first words of its first article, when none of its articles has a title
     republished: dict[str, str] = field(default_factory=dict)
     conflicts: int | None = None  # from the cached comparison, when one was made
-    weakly_filed: int = 0  # articles whose stored membership is below WEAK_MEMBERSHIP (the pair model doubts them)
+    weakly_filed: int = (
+        0  # articles whose stored membership is weak (Membership.weak: below WEAK_MEMBERSHIP, no editor's)
+    )
     look_alikes: list[LookAlike] = field(default_factory=list)  # as judged when the story last changed
 
     @property
@@ -347,7 +349,39 @@ class Store:
                 found.setdefault(story_id, []).append(
                     Membership(article_id, probability, regime, bias, [Evidence(*e) for e in json.loads(evidence)])
                 )
+        # the clusterer never moves an article an editor placed (its story may merge on), so a moved article is where
+        # its last move put it
+        moves = self.editor_moves([m.article for members in found.values() for m in members])
+        for members in found.values():
+            for membership in members:
+                if membership.article in moves:
+                    membership.placed_by_editor = moves[membership.article][-1][2]
         return found
+
+    def log_editor_move(self, article_id: str, from_story: str, to_story: str) -> None:
+        """Record that an editor moved ``article_id`` (call inside a transaction)."""
+        self.execute(
+            "INSERT INTO editor_moves (article_id, from_story, to_story, moved_at) VALUES (?, ?, ?, ?)",
+            (article_id, from_story, to_story, now()),
+        )
+
+    def editor_moves(self, article_ids: Sequence[str]) -> dict[str, list[tuple[str, str, str]]]:
+        """Each article's moves by an editor, oldest first: ``(from story, to story, when)``."""
+        found: dict[str, list[tuple[str, str, str]]] = {}
+        for begin in range(0, len(article_ids), 500):
+            chunk = list(article_ids[begin : begin + 500])
+            for article_id, from_story, to_story, moved_at in self.rows(
+                "SELECT article_id, from_story, to_story, moved_at FROM editor_moves "
+                f"WHERE article_id IN ({', '.join('?' for _ in chunk)}) ORDER BY seq",
+                chunk,
+            ):
+                found.setdefault(article_id, []).append((from_story, to_story, moved_at))
+        return found
+
+    def story_of(self, article_id: str) -> str | None:
+        """The story an article is filed under, or None (no such article, or not filed)."""
+        value = self.value("SELECT story_id FROM articles WHERE id = ?", (article_id,))
+        return str(value) if value is not None else None
 
     def stories_listing(self, story_ids: Iterable[str]) -> set[str]:
         """The stories that list any of ``story_ids`` among their stored look-alikes."""
@@ -533,7 +567,7 @@ class Store:
                 records[story_id].conflicts = conflicts
             for story_id, weak in self.rows(
                 f"SELECT story_id, COUNT(*) FROM memberships WHERE story_id IN ({marks}) AND probability < ? "
-                "GROUP BY story_id",
+                "AND article_id NOT IN (SELECT article_id FROM editor_moves) GROUP BY story_id",
                 [*chunk, WEAK_MEMBERSHIP],
             ):
                 records[story_id].weakly_filed = weak

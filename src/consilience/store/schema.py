@@ -176,6 +176,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        6,
+        "editors' moves of articles between stories (`consilience move`), which the clusterer then keeps to",
+        common=(
+            """CREATE TABLE editor_moves (
+                seq {SEQ},
+                article_id TEXT NOT NULL,
+                from_story TEXT NOT NULL,
+                to_story TEXT NOT NULL,
+                moved_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX editor_moves_article ON editor_moves (article_id)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..errors import ConsilienceError, InputError, NoArticlesError
-from ..model import WEAK_MEMBERSHIP, Article, Comparison, FactStatus
+from ..model import Article, Comparison, FactStatus
 from ..render import to_json
 from ..render.common import coverage_matrix, look_alike_verdict, membership_reasons, source_numbers
 from ..store import Store, StoryFilter, open_store
@@ -222,6 +222,27 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
                 ingestor.finish(report)
         return report.to_dict()
 
+    @app.post("/api/move", tags=["api"])
+    def move(request: Request, payload: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
+        """An editor's correction: ``{"article", "to": STORY}`` or ``{"article", "new": true}``, as ``consilience move``."""
+        require_token(request)
+        from ..incremental import Ingestor, IngestReport
+
+        article, to, new = payload.get("article"), payload.get("to"), payload.get("new")
+        if not isinstance(article, str) or not article:
+            raise HTTPException(status_code=422, detail='give "article": the id of a stored article')
+        if (to is None) == (new is not True) or (to is not None and not isinstance(to, str)):
+            raise HTTPException(status_code=422, detail='give either "to": a story id, or "new": true')
+        with store() as opened, opened.writer():
+            left, now_in = Ingestor(opened).move(article, to, IngestReport())
+            sizes = {r.id: r.size for r in opened.story_records([left, now_in])}
+        return {
+            "article": article,
+            "from": left,
+            "to": now_in,
+            "sizes": {left: sizes.get(left, 0), now_in: sizes[now_in]},
+        }
+
     @app.post("/api/compare", tags=["api"])
     def compare_api(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
         """Compare 2 or more articles given in the request (nothing is stored): the report of ``consilience compare``."""
@@ -365,10 +386,9 @@ def _story_context(comparison: Comparison, story_href: str = "/stories/") -> dic
         "fact_entities": fact_entities,
         "look_alikes": [(alike, look_alike_verdict(alike)) for alike in item.story.look_alikes],
         "memberships": {
-            m.article: (m.probability, membership_reasons(m, limit=4), m.probability < WEAK_MEMBERSHIP)
-            for m in item.story.memberships
+            m.article: (m.probability, membership_reasons(m, limit=4), m.weak) for m in item.story.memberships
         },
-        "weak_ids": [m.article for m in item.story.memberships if m.probability < WEAK_MEMBERSHIP],
+        "weak_ids": [m.article for m in item.story.memberships if m.weak],
         "story_href": story_href,
     }
 
