@@ -198,6 +198,12 @@ def test_export_and_dataframe(store_location: str, tmp_path: Path, hashing_embed
     with open_store(store_location) as store:
         rows = list(store.export_rows())
         assert len(rows) == 20 and all(r["story"] for r in rows)
+        # each article's stored membership of its story (none for a story of one)
+        found = {
+            m.article: m.probability for ms in store.memberships([r.id for r in store.stories()]).values() for m in ms
+        }
+        assert {r["id"]: r["membership"] for r in rows} == {r["id"]: found.get(r["id"]) for r in rows}
+        assert len(found) >= 10 and all(r["placed_by_editor"] is None for r in rows)
         frame = store.dataframe()
         assert len(frame) == 20 and {"id", "story", "text", "published"} <= set(frame.columns)
 

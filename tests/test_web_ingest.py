@@ -330,7 +330,9 @@ def test_cli_ingest_store_commands(tmp_path: Path) -> None:
     )
     import pyarrow.parquet as pq
 
-    assert pq.read_table(out).num_rows == 5
+    exported = pq.read_table(out)
+    assert exported.num_rows == 5 and str(exported.schema.field("membership").type) == "double"
+    assert str(exported.schema.field("url").type) == "string"
     csv_out = subprocess.run(
         [*run, "export", "--format", "csv", "--db", db], capture_output=True, text=True, timeout=120
     )

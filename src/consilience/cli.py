@@ -607,26 +607,23 @@ def _write_parquet(store: Store, path: Path) -> None:
         import pyarrow.parquet as pq
     except ImportError:
         raise ConsilienceError("parquet export needs pyarrow: pip install 'consilience[export]'") from None
+    from .store.base import EXPORT_COLUMNS
+
+    # a fixed schema: a column null throughout the first batch (no URLs, no story of several yet) keeps its type
+    schema = pa.schema([(c, pa.float64() if c == "membership" else pa.string()) for c in EXPORT_COLUMNS])
     temporary = path.with_name(path.name + ".part")
-    writer = None
-    batch: list[dict[str, object]] = []
     try:
-        for row in store.export_rows():
-            batch.append(row)
-            if len(batch) >= 5000:
-                table = pa.Table.from_pylist(batch)
-                writer = writer or pq.ParquetWriter(temporary, table.schema)
-                writer.write_table(table.cast(writer.schema))
-                batch = []
-        if batch or writer is None:
-            table = pa.Table.from_pylist(batch) if batch else pa.table({c: pa.array([], pa.string()) for c in (
-                "id", "url", "title", "outlet", "published", "language", "source", "text", "story", "republished_of",
-                "ingested_at")})  # fmt: skip
-            writer = writer or pq.ParquetWriter(temporary, table.schema)
-            writer.write_table(table.cast(writer.schema))
-    finally:
-        if writer is not None:
-            writer.close()
+        with pq.ParquetWriter(temporary, schema) as writer:
+            batch: list[dict[str, object]] = []
+            for row in store.export_rows():
+                batch.append(row)
+                if len(batch) >= 5000:
+                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                    batch = []
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # no half-written file left behind
+        raise
     temporary.replace(path)
 
 

@@ -662,14 +662,16 @@ class Store:
         while True:
             rows = self.rows(
                 "SELECT a.seq, a.id, a.url, a.title, a.outlet, a.published, a.language, a.source, a.text, "
-                "a.story_id, a.republished_of, a.ingested_at FROM articles a WHERE a.seq > ? ORDER BY a.seq LIMIT 1000",
+                "a.story_id, m.probability, (SELECT MAX(e.moved_at) FROM editor_moves e WHERE e.article_id = a.id), "
+                "a.republished_of, a.ingested_at FROM articles a "
+                "LEFT JOIN memberships m ON m.article_id = a.id AND m.story_id = a.story_id "
+                "WHERE a.seq > ? ORDER BY a.seq LIMIT 1000",
                 (last,),
             )
             if not rows:
                 return
             for row in rows:
-                yield dict(zip(("id", "url", "title", "outlet", "published", "language", "source", "text", "story",
-                                "republished_of", "ingested_at"), row[1:], strict=True))  # fmt: skip
+                yield dict(zip(EXPORT_COLUMNS, row[1:], strict=True))
             last = rows[-1][0]
 
     def dataframe(self) -> Any:
@@ -682,6 +684,12 @@ class Store:
         if not frame.empty:
             frame["published"] = pd.to_datetime(frame["published"], utc=True, errors="coerce", format="ISO8601")
         return frame
+
+
+# `membership`: the stored probability that the article reports its story's event (docs/clustering.md, "Why an
+# article is in its story"), null for a story of one; `placed_by_editor`: when `consilience move` put it there
+EXPORT_COLUMNS = ("id", "url", "title", "outlet", "published", "language", "source", "text", "story", "membership",
+                  "placed_by_editor", "republished_of", "ingested_at")  # fmt: skip
 
 
 def now() -> str:
