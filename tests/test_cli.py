@@ -60,6 +60,12 @@ def test_bundled_example_reports_the_real_conflict(tmp_path: Path, capsys: pytes
         md.read_text().count("**Weakly filed**") == html.read_text().count("<strong>Weakly filed</strong>") == len(weak)
     )
     assert "Same event as the rest" in md.read_text() and "Same event as the rest" in html.read_text()
+    # a conflict that rests on a weakly filed report says so: it may be another event's figure
+    cautioned = sum(
+        1 for s in report["stories"] for f in s["facts"] if f["status"] == "conflict" and set(f["sources"]) & set(weak)
+    )
+    assert md.read_text().count(" may report another event*") == cautioned
+    assert html.read_text().count("may report another event</strong>") == cautioned
 
 
 def test_two_bundled_stories_are_kept_apart(capsys: pytest.CaptureFixture[str]) -> None:

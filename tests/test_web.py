@@ -115,7 +115,7 @@ def test_story_page_says_how_firmly_each_source_belongs(client: TestClient) -> N
         assert {m["article"] for m in members} == (set(listed["articles"]) if listed["size"] > 1 else set())
         assert page.count('class="membership') == len(members)
         weak = sum(1 for m in members if m["probability"] < 0.5)
-        assert page.count("weakly filed") == weak == listed["weakly_filed"]  # the listing counts them
+        assert page.count(">weakly filed</span>") == weak == listed["weakly_filed"]  # the listing counts them
         assert ('class="weak-members"' in page) == bool(weak)  # and the story's head names them
         listing = client.get("/").text
         assert (f"({weak} weakly filed)" in listing) == bool(weak)
@@ -147,6 +147,10 @@ def test_story_page_names_its_weakly_filed_sources_at_the_top(tmp_path: Path) ->
     number = data["articles"].index("ecb-24_8ecb") + 1
     assert f'href="#src-{story["id"]}-{number}">[{number}]</a>' in head
     assert f'id="src-{story["id"]}-{number}"' in page and f"({len(weak)} weakly filed)" in web.get("/").text
+    # a conflict that one of them takes part in carries a caution
+    cautioned = [f for f in data["facts"] if f["status"] == "conflict" and "ecb-24_8ecb" in f["sources"]]
+    assert page.count('class="caveat"') == len(cautioned) >= 1  # its "$160 million" against the other figures
+    assert f"[{number}] is weakly filed: it may report another event" in page
 
 
 def test_article_page_highlights_the_sentences_behind_a_fact(client: TestClient) -> None:

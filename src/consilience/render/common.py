@@ -70,6 +70,25 @@ def weak_members(story: Story) -> list[Membership]:
     return sorted((m for m in story.memberships if m.weak), key=lambda m: m.probability)
 
 
+def weak_sources(fact: Fact, story: Story) -> list[str]:
+    """The weakly filed articles (:func:`weak_members`) among a fact's sources, in mention order."""
+    weak = {m.article for m in story.memberships if m.weak}
+    return [a for a in fact.articles if a in weak]
+
+
+def weak_sources_note(fact: Fact, story: Story, numbers: dict[str, int]) -> str:
+    """ "[14] is weakly filed: it may report another event" when a conflict or figure rests on weakly filed sources.
+
+    A misfiled report brings another event's numbers, dates and speakers; a
+    conflict it takes part in may be no disagreement at all.
+    """
+    weak = weak_sources(fact, story)
+    if not weak:
+        return ""
+    one = len(weak) == 1
+    return f"{cite(weak, numbers)} {'is' if one else 'are'} weakly filed: {'it' if one else 'they'} may report another event"
+
+
 def membership_line(story: Story, numbers: dict[str, int]) -> str:
     """ "[1] 0.95 · [2] 0.91 · ...": how firmly each of the story's articles belongs, in citation order."""
     ordered = sorted((m for m in story.memberships if m.article in numbers), key=lambda m: numbers[m.article])

@@ -13,6 +13,7 @@ from .common import (
     membership_reasons,
     source_numbers,
     weak_members,
+    weak_sources_note,
 )
 
 _CSS = """
@@ -100,6 +101,9 @@ def to_html(comparison: Comparison) -> str:
             )
             if fact.conflict:
                 parts.append(f"<li class='conflict'>{escape(fact.conflict)}</li>")
+                caveat = weak_sources_note(fact, story, numbers)
+                if caveat:
+                    parts.append(f"<li><strong>{escape(caveat)}</strong></li>")
             for mention in fact.mentions:
                 parts.append(
                     f"<li>{_cite([mention.article], numbers)} {escape(mention.text)} "

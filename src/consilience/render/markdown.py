@@ -12,6 +12,7 @@ from .common import (
     membership_reasons,
     source_numbers,
     weak_members,
+    weak_sources_note,
 )
 
 
@@ -62,7 +63,8 @@ def to_markdown(comparison: Comparison) -> str:
         if conflicts:
             out += ["", "### Conflicts", ""]
             for fact in conflicts:
-                out.append(f"- **{fact.id}** {_md(fact.conflict or '')}")
+                caveat = weak_sources_note(fact, story, numbers)
+                out.append(f"- **{fact.id}** {_md(fact.conflict or '')}" + (f" *{_md(caveat)}*" if caveat else ""))
                 for mention in fact.mentions:
                     out.append(
                         f"  - {cite([mention.article], numbers)} {_md(mention.text)} "

@@ -17,6 +17,7 @@ from .common import (
     notable_single_source,
     source_numbers,
     weak_members,
+    weak_sources_note,
 )
 
 _STYLE = {
@@ -86,6 +87,9 @@ def print_report(comparison: Comparison, console: Console | None = None, single_
             console.print("\n[bold red]Conflicts[/]")
             for fact in conflicts:
                 console.print(f" [bold]{fact.id}[/] {escape(fact.conflict or '')}")
+                caveat = weak_sources_note(fact, story, numbers)
+                if caveat:
+                    console.print(f"   [yellow]{escape(caveat)}[/]")
                 for mention in fact.mentions:
                     value = f" [bold]{escape(str(mention.value['text']))}[/]" if mention.value else ""
                     console.print(f"   {cite([mention.article], numbers)}{value} {escape(mention.text)}")

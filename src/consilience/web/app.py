@@ -30,7 +30,13 @@ from .. import __version__
 from ..errors import ConsilienceError, InputError, NoArticlesError
 from ..model import Article, Comparison, FactStatus
 from ..render import to_json
-from ..render.common import coverage_matrix, look_alike_verdict, membership_reasons, source_numbers
+from ..render.common import (
+    coverage_matrix,
+    look_alike_verdict,
+    membership_reasons,
+    source_numbers,
+    weak_sources_note,
+)
 from ..store import Store, StoryFilter, open_store
 
 log = logging.getLogger("consilience.web")
@@ -389,6 +395,9 @@ def _story_context(comparison: Comparison, story_href: str = "/stories/") -> dic
             m.article: (m.probability, membership_reasons(m, limit=4), m.weak) for m in item.story.memberships
         },
         "weak_ids": [m.article for m in item.story.memberships if m.weak],
+        "caveats": {
+            f.id: weak_sources_note(f, item.story, numbers) for f in item.facts if f.status == FactStatus.CONFLICT
+        },
         "story_href": story_href,
     }
 
