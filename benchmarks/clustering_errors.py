@@ -148,6 +148,13 @@ def main() -> int:
         f"of them, {weak_all - weak_alone} others ({weak_alone / max(1, weak_all):.1%} of the weak, against "
         f"{(len(alone) - weak_alone) / max(1, len(scored) - weak_all):.1%} of the others); AUC {auc:.3f}"
     )
+    # `consilience review` lists the weakest memberships first: how many of the first k are strays
+    ranked = [is_alone for _, is_alone in sorted(scored, key=lambda pair: pair[0])]
+    print(
+        "review queue (weakest first), strays among the first k: "
+        + ", ".join(f"{k}: {sum(ranked[:k])}" for k in (10, 20, 50, 100, 200) if k <= len(ranked))
+        + f" (base rate {len(alone) / max(1, len(scored)):.1%})"
+    )
     return 0
 
 

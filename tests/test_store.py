@@ -444,6 +444,7 @@ def test_an_editor_moves_an_article_and_later_ingests_keep_to_it(store_location:
     with open_store(store_location) as store, store.writer():
         heist = store.story_of("ecb-24_8ecb")
         assert heist is not None and len(store.story(heist).articles) == 15  # type: ignore[union-attr]
+        assert [d.membership.article for d in store.weakly_filed()] == ["ecb-24_8ecb"]  # the review queue
         left, alone = Ingestor(store).move("ecb-24_8ecb", None, IngestReport())
         assert left == heist and alone != heist and store.story_of("ecb-24_8ecb") == alone
         assert store.story(alone).articles == ["ecb-24_8ecb"]  # type: ignore[union-attr]
@@ -480,3 +481,4 @@ def test_an_editor_moves_an_article_and_later_ingests_keep_to_it(store_location:
         (placed,) = [m for m in store.memberships([heist])[heist] if m.article == "ecb-24_8ecb"]
         assert placed.placed_by_editor and not placed.weak and store.story(heist).weakly_filed == 0  # type: ignore[union-attr]
         assert membership_reasons(placed).startswith(f"placed here by an editor on {placed.placed_by_editor[:10]}")
+        assert "ecb-24_8ecb" not in [d.membership.article for d in store.weakly_filed()]

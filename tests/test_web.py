@@ -151,6 +151,18 @@ def test_story_page_names_its_weakly_filed_sources_at_the_top(tmp_path: Path) ->
     cautioned = [f for f in data["facts"] if f["status"] == "conflict" and "ecb-24_8ecb" in f["sources"]]
     assert page.count('class="caveat"') == len(cautioned) >= 1  # its "$160 million" against the other figures
     assert f"[{number}] is weakly filed: it may report another event" in page
+    # the review queue lists them weakest first, until an editor has placed them
+    queue = web.get("/api/review").json()["weakly_filed"]
+    assert [d["membership"]["article"] for d in queue] == sorted(weak, key=lambda a: next(
+        m["probability"] for m in data["memberships"] if m["article"] == a))  # fmt: skip
+    assert all(d["story"] == story["id"] and d["story_size"] == story["size"] for d in queue)
+    review = web.get("/review").text
+    assert 'href="/review"' in review and f'href="/stories/{story["id"]}"' in review and "ecb-24_8ecb" in review
+    moved = web.post("/api/move", json={"article": "ecb-24_8ecb", "new": True}).json()
+    web.post("/api/move", json={"article": "ecb-24_8ecb", "to": story["id"]})  # back, by an editor's hand
+    assert moved["from"] == story["id"]
+    assert "ecb-24_8ecb" not in [d["membership"]["article"] for d in web.get("/api/review").json()["weakly_filed"]]
+    assert web.get("/api/review", params={"limit": 0}).status_code == 422
 
 
 def test_article_page_highlights_the_sentences_behind_a_fact(client: TestClient) -> None:

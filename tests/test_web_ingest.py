@@ -306,6 +306,11 @@ def test_cli_ingest_store_commands(tmp_path: Path) -> None:
     assert shown.returncode == 0 and json.loads(shown.stdout)["stories"][0]["facts"]
     memberships = json.loads(shown.stdout)["stories"][0]["memberships"]  # stored at ingest
     assert {m["article"] for m in memberships} == set(stories["stories"][0]["articles"])
+    review = subprocess.run([*run, "review", "--db", db, "--json"], capture_output=True, text=True, timeout=120)
+    queue = json.loads(review.stdout)["weakly_filed"]
+    assert review.returncode == 0 and all(d["membership"]["probability"] < 0.5 for d in queue)
+    bad = subprocess.run([*run, "review", "--db", db, "--limit", "0"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 3 and "--limit: must be at least 1" in bad.stderr
     moved = subprocess.run([*run, "move", "ecb-20_5ecb", "--new", "--db", db, "--json"], capture_output=True, text=True,
                            timeout=300)  # fmt: skip
     result = json.loads(moved.stdout)

@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--new", action="store_true", help="a story of its own")
     _db_argument(move)
     move.add_argument("--json", action="store_true", help="print the result as JSON")
+    review = commands.add_parser(
+        "review", help="the weakly filed articles of the store, weakest first: what to check, and `move` if wrong"
+    )
+    _db_argument(review)
+    review.add_argument("--limit", type=int, default=20, help="show at most this many articles (default 20)")
+    review.add_argument("--json", action="store_true")
     search = commands.add_parser("search", help="full-text search of the stored articles")
     search.add_argument("query", metavar="QUERY", help="words that must all appear")
     _db_argument(search)
@@ -177,8 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate_clustering(args) if args.evaluation == "clustering" else _evaluate_comparison(args)
         if args.command == "stories":
             return _stories(args) if args.paths else _stored_stories(args)
-        commands = {"ingest": _ingest, "watch": _watch, "show": _show, "move": _move, "search": _search,
-                    "export": _export, "serve": _serve, "spark": _spark}  # fmt: skip
+        commands = {"ingest": _ingest, "watch": _watch, "show": _show, "move": _move, "review": _review,
+                    "search": _search, "export": _export, "serve": _serve, "spark": _spark}  # fmt: skip
         return commands[args.command](args)
     except InputError as error:
         print(f"consilience: error: {error}", file=sys.stderr)
@@ -554,6 +560,31 @@ def _serve(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
     app = create_app(args.db, token=token, allow_private=args.allow_private)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", server_header=False)
+    return EXIT_OK
+
+
+def _review(args: argparse.Namespace) -> int:
+    from .render.common import membership_reasons
+
+    if args.limit < 1:
+        raise InputError("--limit", "must be at least 1")
+    with _open(args) as store:
+        doubts = store.weakly_filed(args.limit)
+    if args.json:
+        json.dump({"weakly_filed": [to_plain(d) for d in doubts]}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if not doubts:
+        print("no weakly filed article: every stored story's articles are firmly in it, or placed by an editor")
+        return EXIT_OK
+    width = _output_columns() or PIPED_COLUMNS
+    for doubt in doubts:
+        dated = f"  {doubt.published[:10]}" if doubt.published else ""
+        print(_fit(f"{doubt.membership.article}  in {doubt.story} ({doubt.story_size} articles){dated}  ",
+                   doubt.title or "", "", width))  # fmt: skip
+        print(_wrap("    ", membership_reasons(doubt.membership), width))
+    print(f"\n{len(doubts)} weakly filed article(s), weakest first. If one is in the wrong story: "
+          "consilience move ARTICLE --to STORY | --new")  # fmt: skip
     return EXIT_OK
 
 

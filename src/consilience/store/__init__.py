@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .base import SearchHit, Store, StoreError, StoryFilter, StoryRecord
+from .base import Doubt, SearchHit, Store, StoreError, StoryFilter, StoryRecord
 from .schema import SCHEMA_VERSION
 
 ENVIRONMENT_VARIABLE = "CONSILIENCE_DB"
@@ -54,6 +54,7 @@ def open_store(location: str | os.PathLike[str] | None = None, create: bool = Tr
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Doubt",
     "SearchHit",
     "Store",
     "StoreError",

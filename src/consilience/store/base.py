@@ -127,6 +127,18 @@ class SearchHit:
     score: float
 
 
+@dataclass
+class Doubt:
+    """A weakly filed article, for an editor to review (``consilience review``)."""
+
+    story: str
+    title: str | None
+    outlet: str | None
+    published: str | None
+    story_size: int
+    membership: Membership
+
+
 class Store:
     """One consilience store; see the module docstring. Use :func:`consilience.store.open_store`."""
 
@@ -382,6 +394,23 @@ class Store:
         """The story an article is filed under, or None (no such article, or not filed)."""
         value = self.value("SELECT story_id FROM articles WHERE id = ?", (article_id,))
         return str(value) if value is not None else None
+
+    def weakly_filed(self, limit: int = 50) -> list[Doubt]:
+        """The articles whose stored membership is weakest (below WEAK_MEMBERSHIP, none an editor placed), weakest
+        first: where an editor's review of the clustering is best spent."""
+        rows = self.rows(
+            "SELECT m.story_id, m.article_id, m.probability, m.regime, m.bias, m.evidence, a.title, a.outlet, "
+            "a.published, st.size FROM memberships m JOIN articles a ON a.id = m.article_id AND a.story_id = m.story_id "
+            "JOIN stories st ON st.id = m.story_id WHERE m.probability < ? "
+            "AND m.article_id NOT IN (SELECT article_id FROM editor_moves) "
+            f"ORDER BY m.probability, m.article_id LIMIT {int(limit)}",
+            (WEAK_MEMBERSHIP,),
+        )
+        return [
+            Doubt(story_id, title, outlet, published, size,
+                  Membership(article_id, probability, regime, bias, [Evidence(*e) for e in json.loads(evidence)]))
+            for story_id, article_id, probability, regime, bias, evidence, title, outlet, published, size in rows
+        ]  # fmt: skip
 
     def stories_listing(self, story_ids: Iterable[str]) -> set[str]:
         """The stories that list any of ``story_ids`` among their stored look-alikes."""

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..errors import ConsilienceError, InputError, NoArticlesError
-from ..model import Article, Comparison, FactStatus
+from ..model import Article, Comparison, FactStatus, to_plain
 from ..render import to_json
 from ..render.common import (
     coverage_matrix,
@@ -201,6 +201,12 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         with store() as opened:
             return {"query": q, "hits": [vars(h) for h in opened.search(q, limit)]}
 
+    @app.get("/api/review", tags=["api"])
+    def review_api(limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+        """The weakly filed articles, weakest first (``consilience review --json``)."""
+        with store() as opened:
+            return {"weakly_filed": [to_plain(d) for d in opened.weakly_filed(limit)]}
+
     @app.post("/api/ingest", tags=["api"])
     def ingest(request: Request, payload: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
         """Add articles (``{"articles": [{"id", "title", "text", ...}]}``) or pages and feeds (``{"urls": [...]}``)."""
@@ -268,6 +274,13 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         with store() as opened:
             records = opened.stories(where)
         return templates.TemplateResponse(request, "stories.html", {"stories": records, "where": where})
+
+    @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
+    def review_page(request: Request) -> HTMLResponse:
+        with store() as opened:
+            doubts = opened.weakly_filed(100)
+        rows = [(d, membership_reasons(d.membership, limit=4)) for d in doubts]
+        return templates.TemplateResponse(request, "review.html", {"rows": rows})
 
     @app.get("/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
     def story_page(request: Request, story_id: str) -> HTMLResponse:
