@@ -482,3 +482,30 @@ def test_an_editor_moves_an_article_and_later_ingests_keep_to_it(store_location:
         assert placed.placed_by_editor and not placed.weak and store.story(heist).weakly_filed == 0  # type: ignore[union-attr]
         assert membership_reasons(placed).startswith(f"placed here by an editor on {placed.placed_by_editor[:10]}")
         assert "ecb-24_8ecb" not in [d.membership.article for d in store.weakly_filed()]
+
+
+def test_an_editor_merges_two_stories_and_the_moved_articles_stay(
+    store_location: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from consilience.cli import main
+    from consilience.errors import InputError
+    from consilience.incremental import restore_clusterer
+
+    ingest(store_location, EXAMPLE_FILES, None)
+    with open_store(store_location) as store:
+        quake, heist = store.story_of("ecb-20_1ecb"), store.story_of("ecb-24_1ecb")
+    assert quake and heist and quake != heist
+    assert main(["merge", quake, "--into", heist, "--db", store_location, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"story": quake, "into": heist, "size": 20}
+    with open_store(store_location) as store, store.writer():
+        assert store.resolve_story(quake) == heist and [r.id for r in store.stories()] == [heist]
+        rules = restore_clusterer(store).editor_rules()
+        assert rules["apart"] == {} and {a for a, s in rules["home"].items() if s == heist} >= {
+            f"ecb-20_{n}ecb" for n in range(1, 6)
+        }  # pinned: the re-check of weak joins never splits them off
+        for story, into, problem in ((quake, heist, "already story"), (heist, heist, "same story"),
+                                     ("s999", heist, "no such story"), (heist, "s999", "no such story")):  # fmt: skip
+            with pytest.raises(InputError, match=problem):
+                Ingestor(store).merge(story, into, IngestReport())
+    assert main(["merge", "s999", "--into", heist, "--db", store_location]) == 3
+    assert "s999: no such story" in capsys.readouterr().err

@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--new", action="store_true", help="a story of its own")
     _db_argument(move)
     move.add_argument("--json", action="store_true", help="print the result as JSON")
+    merge = commands.add_parser("merge", help="an editor's correction: one stored story's articles join another story")
+    merge.add_argument("story", metavar="STORY", help="the story whose articles move (it then leads to the other)")
+    merge.add_argument("--into", metavar="STORY", required=True, help="the story they join")
+    _db_argument(merge)
+    merge.add_argument("--json", action="store_true", help="print the result as JSON")
     review = commands.add_parser(
         "review", help="the weakly filed articles of the store, weakest first: what to check, and `move` if wrong"
     )
@@ -183,8 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate_clustering(args) if args.evaluation == "clustering" else _evaluate_comparison(args)
         if args.command == "stories":
             return _stories(args) if args.paths else _stored_stories(args)
-        commands = {"ingest": _ingest, "watch": _watch, "show": _show, "move": _move, "review": _review,
-                    "search": _search, "export": _export, "serve": _serve, "spark": _spark}  # fmt: skip
+        commands = {"ingest": _ingest, "watch": _watch, "show": _show, "move": _move, "merge": _merge,
+                    "review": _review, "search": _search, "export": _export, "serve": _serve, "spark": _spark}  # fmt: skip
         return commands[args.command](args)
     except InputError as error:
         print(f"consilience: error: {error}", file=sys.stderr)
@@ -375,6 +380,21 @@ def _move(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _merge(args: argparse.Namespace) -> int:
+    from .incremental import Ingestor, IngestReport
+
+    with _open(args) as store, store.writer():
+        merged = Ingestor(store).merge(args.story, args.into, IngestReport())
+        record = store.story(merged)
+    size = record.size if record else 0
+    if args.json:
+        print(json.dumps({"story": args.story, "into": merged, "size": size}, indent=2))
+    else:
+        print(f"merged {args.story} into {merged} ({size} article(s)); {args.story} leads to {merged}, and the "
+              "clusterer will not split the moved articles off again")  # fmt: skip
+    return EXIT_OK
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     from dataclasses import replace
 
@@ -506,7 +526,12 @@ def _stored_stories(args: argparse.Namespace) -> int:
         columns = [c for c in columns if c not in ("first", "last")]
     widths = {c: min(30, max([len(c), *(len(row[c]) for row in rows)])) for c in columns}
     title_width = max(10, console.width - sum(widths.values()) - 3 * (len(columns) + 1))  # padding and a rule
-    table = Table(title=f"{len(records)} stories", box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False)
+    table = Table(
+        title=f"{len(records)} stor{'y' if len(records) == 1 else 'ies'}",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        show_edge=False,
+    )
     for column in columns:
         table.add_column(column, justify="right" if column in ("articles", "weak") else "left", no_wrap=True,
                          overflow="ellipsis", width=widths[column])  # fmt: skip

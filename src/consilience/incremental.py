@@ -196,6 +196,22 @@ class Ingestor:
         self.finish(report, consolidate=False)  # the stories stand as the editor left them until the next ingest
         return source_id, target_id
 
+    def merge(self, story_id: str, into: str, report: IngestReport) -> str:
+        """An editor merges two stored stories: every article of ``story_id`` moves to ``into`` (:meth:`move`), so
+        the re-check never splits them again, and the emptied story leads to ``into``. Returns the merged story's id.
+        """
+        source = self.store.resolve_story(story_id)
+        target = self.store.resolve_story(into)
+        for given, found in ((story_id, source), (into, target)):
+            if found is None:
+                raise InputError(given, "no such story in the store (see `consilience stories`)")
+        if source == target:
+            raise InputError(story_id, f"is already story {target}" if story_id != target else "is the same story")
+        record = self.store.story(str(source))
+        for article_id in record.articles if record else []:
+            self.move(article_id, target, report)
+        return str(target)
+
     def _prepare(self, article: Article, report: IngestReport) -> dict[str, Any] | None:
         size = len(article.raw_text or article.text)
         if size > self.settings.max_article_chars:
