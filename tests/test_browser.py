@@ -105,6 +105,22 @@ def test_story_list_then_story_then_conflict_highlights_both_sentences(page: Any
     print(f"screenshot of the story page: {output / 'story-page.png'}")
 
 
+def test_review_page_leads_from_a_weakly_filed_report_to_its_story(page: Any, server: str) -> None:
+    """The shipped settings file the one-sentence "$160 million" report with the heist weakly: the review lists it,
+    its story link opens the heist with the report named at the top and its reasons under Sources."""
+    page.goto(server + "/")
+    page.get_by_role("link", name="Review").click()
+    page.wait_for_selector("h1")
+    row = page.locator("table.stories tbody tr", has_text="ecb-24_8ecb")
+    assert row.count() == 1
+    row.get_by_role("link", name=re.compile(r"^s\d+$")).click()
+    page.wait_for_selector(".weak-members")
+    page.locator(".weak-members a.cite").first.click()
+    target = page.locator("ol.sources li:target")
+    assert target.count() == 1 and "weakly filed" in target.inner_text()
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")  # fits a phone's width
+
+
 def test_entity_chip_filters_facts(page: Any, server: str) -> None:
     open_heist(page, server)
     chips = page.locator(".chip[data-entity]:not([data-entity=''])")

@@ -571,10 +571,9 @@ class StreamClusterer:
 
     def _kept_apart(self, a: StoryState, b: StoryState) -> bool:
         """Whether an editor keeps ``a`` and ``b`` apart: one holds an article moved out of the other."""
-        for article, home in self.editor_home.items():
-            if home == a.id and b.id in self.kept_apart.get(article, ()):
-                return True
-            if home == b.id and a.id in self.kept_apart.get(article, ()):
+        for article, stories in self.kept_apart.items():  # only articles moved out of a story that still exists
+            home = self.editor_home.get(article)
+            if (home == a.id and b.id in stories) or (home == b.id and a.id in stories):
                 return True
         return False
 
