@@ -360,23 +360,17 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _move(args: argparse.Namespace) -> int:
-    from .incremental import Ingestor, IngestReport
+    from .incremental import editor_move
 
     with _open(args) as store, store.writer():
-        left, now_in = Ingestor(store).move(args.article, None if args.new else args.to, IngestReport())
-        sizes = {r.id: r.size for r in store.story_records([left, now_in])}
-    result = {
-        "article": args.article,
-        "from": left,
-        "to": now_in,
-        "sizes": {left: sizes.get(left, 0), now_in: sizes[now_in]},
-    }
+        result = editor_move(store, args.article, None if args.new else args.to)
     if args.json:
         print(json.dumps(result, indent=2))
-    else:
-        remains = (f"{left} keeps {sizes[left]} article(s), and the clusterer will not put it back with them"
-                   if left in sizes else f"{left} is left empty and leads to {now_in}")  # fmt: skip
-        print(f"moved {args.article} from {left} to {now_in} ({sizes[now_in]} article(s)); {remains}")
+        return EXIT_OK
+    left, now_in, sizes = result["from"], result["to"], result["sizes"]
+    remains = (f"{left} keeps {sizes[left]} article(s), and the clusterer will not put it back with them"
+               if sizes[left] else f"{left} is left empty and leads to {now_in}")  # fmt: skip
+    print(f"moved {args.article} from {left} to {now_in} ({sizes[now_in]} article(s)); {remains}")
     return EXIT_OK
 
 

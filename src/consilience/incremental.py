@@ -305,6 +305,19 @@ class Ingestor:
             self.store.put_state("editor_rules", json.dumps(clusterer.editor_rules()).encode())
 
 
+def editor_move(store: Store, article_id: str, to_story: str | None) -> dict[str, Any]:
+    """``consilience move`` and ``POST /api/move``: :meth:`Ingestor.move` on ``store`` (hold ``store.writer()``),
+    then ``{"article", "from", "to", "sizes": {story: articles}}`` (0 for a story the move left empty)."""
+    left, now_in = Ingestor(store).move(article_id, to_story, IngestReport())
+    sizes = {record.id: record.size for record in store.story_records([left, now_in])}
+    return {
+        "article": article_id,
+        "from": left,
+        "to": now_in,
+        "sizes": {left: sizes.get(left, 0), now_in: sizes[now_in]},
+    }
+
+
 def restore_clusterer(
     store: Store, settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | None = None
 ) -> StreamClusterer:

@@ -53,9 +53,8 @@ class StoryRecord:
     opening: str = ""  # the first words of its first article, when none of its articles has a title
     republished: dict[str, str] = field(default_factory=dict)
     conflicts: int | None = None  # from the cached comparison, when one was made
-    weakly_filed: int = (
-        0  # articles whose stored membership is weak (Membership.weak: below WEAK_MEMBERSHIP, no editor's)
-    )
+    # articles whose stored membership is weak (Membership.weak: below WEAK_MEMBERSHIP, not placed by an editor)
+    weakly_filed: int = 0
     look_alikes: list[LookAlike] = field(default_factory=list)  # as judged when the story last changed
 
     @property

@@ -238,7 +238,7 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
     def move(request: Request, payload: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
         """An editor's correction: ``{"article", "to": STORY}`` or ``{"article", "new": true}``, as ``consilience move``."""
         require_token(request)
-        from ..incremental import Ingestor, IngestReport
+        from ..incremental import editor_move
 
         article, to, new = payload.get("article"), payload.get("to"), payload.get("new")
         if not isinstance(article, str) or not article:
@@ -246,14 +246,7 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         if (to is None) == (new is not True) or (to is not None and not isinstance(to, str)):
             raise HTTPException(status_code=422, detail='give either "to": a story id, or "new": true')
         with store() as opened, opened.writer():
-            left, now_in = Ingestor(opened).move(article, to, IngestReport())
-            sizes = {r.id: r.size for r in opened.story_records([left, now_in])}
-        return {
-            "article": article,
-            "from": left,
-            "to": now_in,
-            "sizes": {left: sizes.get(left, 0), now_in: sizes[now_in]},
-        }
+            return editor_move(opened, article, to)
 
     @app.post("/api/compare", tags=["api"])
     def compare_api(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
@@ -293,7 +286,7 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
     ) -> HTMLResponse:
         with store() as opened:
             found = opened.articles([article_id])
-            story_id = story or opened.value("SELECT story_id FROM articles WHERE id = ?", (article_id,))
+            story_id = story or opened.story_of(article_id)
         if not found:
             raise HTTPException(status_code=404, detail=f"no article {article_id!r}")
         article = found[0]
