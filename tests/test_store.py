@@ -438,7 +438,7 @@ def test_signals_keep_their_numbers_and_years_through_the_store_codec() -> None:
 def test_an_editor_moves_an_article_and_later_ingests_keep_to_it(store_location: str, tmp_path: Path) -> None:
     from consilience.errors import InputError
     from consilience.incremental import restore_clusterer
-    from consilience.render.common import membership_reasons
+    from consilience.render.common import membership_line, membership_reasons
 
     ingest(store_location, EXAMPLE_FILES, None)
     with open_store(store_location) as store, store.writer():
@@ -482,6 +482,11 @@ def test_an_editor_moves_an_article_and_later_ingests_keep_to_it(store_location:
         assert placed.placed_by_editor and not placed.weak and store.story(heist).weakly_filed == 0  # type: ignore[union-attr]
         assert membership_reasons(placed).startswith(f"placed here by an editor on {placed.placed_by_editor[:10]}")
         assert "ecb-24_8ecb" not in [d.membership.article for d in store.weakly_filed()]
+        shown = compare_stored_story(store, heist).stories[0].story
+        numbers = {a: n for n, a in enumerate(shown.articles, 1)}
+        assert f"[{numbers['ecb-24_8ecb']}] {placed.probability:.2f} placed by an editor" in membership_line(
+            shown, numbers
+        )
 
 
 def test_an_editor_merges_two_stories_and_the_moved_articles_stay(

@@ -90,9 +90,13 @@ def weak_sources_note(fact: Fact, story: Story, numbers: dict[str, int]) -> str:
 
 
 def membership_line(story: Story, numbers: dict[str, int]) -> str:
-    """ "[1] 0.95 · [2] 0.91 · ...": how firmly each of the story's articles belongs, in citation order."""
+    """ "[1] 0.95 · [2] 0.91 · [3] 0.30 placed by an editor · ...": how firmly each of the story's articles belongs,
+    in citation order."""
     ordered = sorted((m for m in story.memberships if m.article in numbers), key=lambda m: numbers[m.article])
-    return " · ".join(f"[{numbers[m.article]}] {m.probability:.2f}" for m in ordered)
+    return " · ".join(
+        f"[{numbers[m.article]}] {m.probability:.2f}" + (" placed by an editor" if m.placed_by_editor else "")
+        for m in ordered
+    )
 
 
 def counts(item: StoryComparison) -> dict[FactStatus, int]:
