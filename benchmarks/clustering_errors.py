@@ -13,7 +13,9 @@ parts a gold story was cut into. Then the look-alikes (``StreamClusterer.look_al
 what ``consilience stories PATH`` prints under each story): how often a predicted
 story that holds part of a split gold story names another part among them, and how
 many look-alikes are the same gold story. Last, the memberships: how many articles
-filed with another event's reports score below 0.5 ("weakly filed"), and of the right ones.
+filed with another event's reports score below 0.5 ("weakly filed"), and of the right ones;
+the strays among the first k of the review queue (``consilience review``), and BCubed after a
+simulated editor moves them.
 """
 
 from __future__ import annotations
