@@ -322,9 +322,8 @@ class Store:
         )
 
     def _delete_of_stories(self, table: str, story_ids: list[str]) -> None:
-        for begin in range(0, len(story_ids), 500):
-            chunk = story_ids[begin : begin + 500]
-            self.execute(f"DELETE FROM {table} WHERE story_id IN ({', '.join('?' for _ in chunk)})", chunk)
+        for chunk, marks in _chunks(story_ids):
+            self.execute(f"DELETE FROM {table} WHERE story_id IN ({marks})", chunk)
 
     def put_look_alikes(self, found: dict[str, list[LookAlike]]) -> None:
         """Replace the look-alikes of the stories in ``found`` (call inside a transaction)."""
@@ -349,11 +348,10 @@ class Store:
     def memberships(self, story_ids: Sequence[str]) -> dict[str, list[Membership]]:
         """The stored memberships of ``story_ids`` (as judged when each story last changed); stories without any are left out."""
         found: dict[str, list[Membership]] = {}
-        for begin in range(0, len(story_ids), 500):
-            chunk = list(story_ids[begin : begin + 500])
+        for chunk, marks in _chunks(story_ids):
             rows = self.rows(
                 "SELECT story_id, article_id, probability, regime, bias, evidence FROM memberships "
-                f"WHERE story_id IN ({', '.join('?' for _ in chunk)}) ORDER BY story_id, rank",
+                f"WHERE story_id IN ({marks}) ORDER BY story_id, rank",
                 chunk,
             )
             for story_id, article_id, probability, regime, bias, evidence in rows:
@@ -379,11 +377,10 @@ class Store:
     def editor_moves(self, article_ids: Sequence[str]) -> dict[str, list[tuple[str, str, str]]]:
         """Each article's moves by an editor, oldest first: ``(from story, to story, when)``."""
         found: dict[str, list[tuple[str, str, str]]] = {}
-        for begin in range(0, len(article_ids), 500):
-            chunk = list(article_ids[begin : begin + 500])
+        for chunk, marks in _chunks(article_ids):
             for article_id, from_story, to_story, moved_at in self.rows(
                 "SELECT article_id, from_story, to_story, moved_at FROM editor_moves "
-                f"WHERE article_id IN ({', '.join('?' for _ in chunk)}) ORDER BY seq",
+                f"WHERE article_id IN ({marks}) ORDER BY seq",
                 chunk,
             ):
                 found.setdefault(article_id, []).append((from_story, to_story, moved_at))
@@ -414,9 +411,7 @@ class Store:
     def stories_listing(self, story_ids: Iterable[str]) -> set[str]:
         """The stories that list any of ``story_ids`` among their stored look-alikes."""
         ids, listing = list(story_ids), set[str]()
-        for begin in range(0, len(ids), 500):
-            chunk = ids[begin : begin + 500]
-            marks = ", ".join("?" for _ in chunk)
+        for chunk, marks in _chunks(ids):
             listing.update(
                 r[0] for r in self.rows(f"SELECT DISTINCT story_id FROM look_alikes WHERE other_id IN ({marks})", chunk)
             )
@@ -425,12 +420,11 @@ class Store:
     def look_alikes(self, story_ids: Sequence[str]) -> dict[str, list[LookAlike]]:
         """The stories' look-alikes as judged when each last changed, most alike first, other stories' merges followed."""
         found: dict[str, dict[str, LookAlike]] = {story_id: {} for story_id in story_ids}
-        for begin in range(0, len(story_ids), 500):
-            chunk = list(story_ids[begin : begin + 500])
+        for chunk, marks in _chunks(story_ids):
             rows = self.rows(
                 "SELECT l.story_id, l.other_id, l.cosine, l.probability, l.days_apart, s.status "
                 "FROM look_alikes l LEFT JOIN stories s ON s.id = l.other_id "
-                f"WHERE l.story_id IN ({', '.join('?' for _ in chunk)}) ORDER BY l.story_id, l.rank",
+                f"WHERE l.story_id IN ({marks}) ORDER BY l.story_id, l.rank",
                 chunk,
             )
             for story_id, other, cosine, probability, days_apart, status in rows:
@@ -472,19 +466,17 @@ class Store:
         else:
             wanted = list(dict.fromkeys(ids))
             stories = []
-            for begin in range(0, len(wanted), 500):
-                chunk = wanted[begin : begin + 500]
-                stories += self.rows(f"{query} AND id IN ({', '.join('?' for _ in chunk)})", (*statuses, *chunk))
+            for chunk, marks in _chunks(wanted):
+                stories += self.rows(f"{query} AND id IN ({marks})", (*statuses, *chunk))
             stories = sorted(stories, key=lambda row: -row[1])[:limit]
         stories.reverse()
         members: dict[str, list[tuple[ArticleSignals, float | None]]] = {story_id: [] for story_id, _ in stories}
         columns = ", ".join(f"s.{c}" for c in SIGNAL_COLUMNS)
         found = list(members)
-        for begin in range(0, len(found), 500):
-            chunk = found[begin : begin + 500]
+        for chunk, marks in _chunks(found):
             rows = self.rows(
                 f"SELECT a.story_id, a.join_probability, {columns} FROM articles a JOIN signals s ON s.article_id = a.id "
-                f"WHERE a.story_id IN ({', '.join('?' for _ in chunk)}) ORDER BY a.seq",
+                f"WHERE a.story_id IN ({marks}) ORDER BY a.seq",
                 chunk,
             )
             for story_id, probability, *signal_row in rows:
@@ -503,9 +495,8 @@ class Store:
     def articles(self, ids: Sequence[str]) -> list[Article]:
         """Stored articles by id, in the order given (unknown ids are skipped)."""
         found: dict[str, Article] = {}
-        for begin in range(0, len(ids), 500):
-            chunk = list(ids[begin : begin + 500])
-            query = f"SELECT {_READ_COLUMNS}, cleaning FROM articles WHERE id IN ({', '.join('?' for _ in chunk)})"
+        for chunk, marks in _chunks(ids):
+            query = f"SELECT {_READ_COLUMNS}, cleaning FROM articles WHERE id IN ({marks})"
             for row in self.rows(query, chunk):
                 article = _article(row[:-1])
                 article.cleaning = [CleaningEdit(**edit) for edit in json.loads(row[-1] or "[]")]
@@ -582,9 +573,7 @@ class Store:
         if not story_ids:
             return []
         records: dict[str, StoryRecord] = {}
-        for begin in range(0, len(story_ids), 500):
-            chunk = story_ids[begin : begin + 500]
-            marks = ", ".join("?" for _ in chunk)
+        for chunk, marks in _chunks(story_ids):
             for story_id, status, first, last in self.rows(
                 f"SELECT id, status, first_published, last_published FROM stories WHERE id IN ({marks})", chunk
             ):
@@ -630,9 +619,8 @@ class Store:
     def cached_annotations(self, ids: Sequence[str], pipeline: str) -> dict[str, str]:
         """Stored annotation JSON of ``ids`` made by ``pipeline`` (a version string)."""
         found: dict[str, str] = {}
-        for begin in range(0, len(ids), 500):
-            chunk = list(ids[begin : begin + 500])
-            query = f"SELECT article_id, data FROM annotations WHERE pipeline = ? AND article_id IN ({', '.join('?' for _ in chunk)})"
+        for chunk, marks in _chunks(ids):
+            query = f"SELECT article_id, data FROM annotations WHERE pipeline = ? AND article_id IN ({marks})"
             found.update(dict(self.rows(query, [pipeline, *chunk])))
         return found
 
@@ -718,6 +706,16 @@ class Store:
 # article is in its story"), null for a story of one; `placed_by_editor`: when `consilience move` put it there
 EXPORT_COLUMNS = ("id", "url", "title", "outlet", "published", "language", "source", "text", "story", "membership",
                   "placed_by_editor", "republished_of", "ingested_at")  # fmt: skip
+
+
+IN_CHUNK = 500  # ids per `IN (...)` list: well under SQLite's and PostgreSQL's limits on parameters
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[tuple[list[str], str]]:
+    """``ids`` in slices of :data:`IN_CHUNK`, each with its ``?, ?, ...`` placeholders."""
+    for begin in range(0, len(ids), IN_CHUNK):
+        chunk = list(ids[begin : begin + IN_CHUNK])
+        yield chunk, ", ".join("?" for _ in chunk)
 
 
 def now() -> str:
