@@ -164,3 +164,25 @@ def test_keyboard_reaches_the_conflict_button(page: Any, server: str) -> None:
     toggle.focus()
     page.keyboard.press("Enter")
     assert toggle.get_attribute("aria-expanded") == "true"
+
+
+def test_an_editor_moves_a_report_out_and_back_from_the_story_page(page: Any, server: str, tmp_path: Path) -> None:
+    """Last in this file: the moved report stays in its story, but placed there by an editor."""
+    page.goto(server + "/")
+    story = page.evaluate("fetch('/api/articles/ecb-20_2ecb').then(r => r.json()).then(j => j.story)")
+    page.goto(f"{server}/stories/{story}")
+    sources = page.locator("ol.sources > li")
+    before = sources.count()
+    item = page.locator("ol.sources > li", has_text="Five Wounded by Quake")
+    item.locator("summary").click()
+    item.get_by_role("button", name="Move to a new story of its own").click()
+    page.wait_for_selector(".notice")
+    assert f"Moved ecb-20_2ecb here from story {story}." in page.locator(".notice").inner_text()
+    assert sources.count() == 1 and "Five Wounded by Quake" in sources.first.inner_text()
+    output = Path(os.environ.get("CONSILIENCE_TEST_OUTPUT", tmp_path))
+    output.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(output / "moved-report.png"), full_page=True)
+    page.get_by_role("button", name="Undo: move it back").click()
+    page.wait_for_url(re.compile(rf"/stories/{story}\?"))
+    assert "Moved ecb-20_2ecb here" in page.locator(".notice").inner_text() and sources.count() == before
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")  # fits a phone's width

@@ -1076,6 +1076,12 @@ def test_an_editor_s_move_stands_where_consolidation_would_undo_it() -> None:
 
     kept, heist, alone = after_move(keep=True)
     assert kept.story_of_article["ecb-24_8ecb"] == alone and kept.story_of_article["heist-late"] == heist
+    # the two stories the editor split read alike, but are no longer offered to a reader as maybe one event
+    states = list(kept.active.values())
+    assert heist not in [alike.story for alike in kept.look_alikes(states, of=[alone])[alone]]
+    kept.restore_editor_rules({})
+    assert heist in [alike.story for alike in kept.look_alikes(states, of=[alone])[alone]]
+    kept.restore_editor_rules({"home": {"ecb-24_8ecb": alone}, "apart": {"ecb-24_8ecb": [heist]}})
     undone, heist, alone = after_move(keep=False)
     assert undone.story_of_article["ecb-24_8ecb"] == undone.story_of_article["heist-late"]  # put back without it
     with pytest.raises(ValueError, match="already in"):

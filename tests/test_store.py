@@ -508,7 +508,7 @@ def test_an_editor_merges_two_stories_and_the_moved_articles_stay(
         assert rules["apart"] == {} and {a for a, s in rules["home"].items() if s == heist} >= {
             f"ecb-20_{n}ecb" for n in range(1, 6)
         }  # pinned: the re-check of weak joins never splits them off
-        for story, into, problem in ((quake, heist, "already story"), (heist, heist, "same story"),
+        for story, into, problem in ((quake, heist, "already merged into story"), (heist, heist, "same story"),
                                      ("s999", heist, "no such story"), (heist, "s999", "no such story")):  # fmt: skip
             with pytest.raises(InputError, match=problem):
                 Ingestor(store).merge(story, into, IngestReport())

@@ -302,3 +302,136 @@ def test_a_busy_or_broken_store_is_a_clear_503(client: TestClient, monkeypatch: 
     monkeypatch.setattr(Store, "count_articles", busy)
     response = client.get("/api/health")
     assert response.status_code == 503 and "another process is ingesting" in response.json()["detail"]
+
+
+def _form_key(page: str) -> str:
+    found = re.search(r'name="key" value="([^"]+)"', page)
+    assert found, "no correction form on the page"
+    return found.group(1)
+
+
+def test_an_editor_corrects_filings_from_the_pages(tmp_path: Path) -> None:
+    """Loopback without a token: the story and review pages move articles and merge stories, with undo."""
+    from consilience.incremental import Ingestor, IngestReport
+    from consilience.ingest import SourceReader
+    from consilience.store import open_store
+
+    db = str(tmp_path / "pages.db")
+    with open_store(db) as store, store.writer():
+        Ingestor(store).ingest_sources(
+            [str(EXAMPLES / "ecbplus-paris-jewel-heist.jsonl")], SourceReader(), IngestReport()
+        )
+    web = TestClient(create_app(db), raise_server_exceptions=False)
+    (story,) = web.get("/api/stories").json()["stories"]
+    here = story["id"]
+    page = web.get(f"/stories/{here}").text
+    key = _form_key(page)
+    assert page.count('action="/move"') == story["size"] and "Log in" not in page
+    weak = "ecb-24_8ecb"  # the one-sentence "$160 million" report, weakly filed
+    form = {"key": key, "article": weak, "new": "1", "back": f"/stories/{here}"}
+
+    # refused: no key, another site's form, nothing to do, a story that does not exist; the store is untouched
+    assert web.post("/move", data={**form, "key": "stale"}, follow_redirects=False).status_code == 403
+    other_site = web.post("/move", data=form, headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert other_site.status_code == 403 and "another site" in other_site.text
+    nothing = web.post("/move", data={"key": key, "article": weak}, follow_redirects=False)
+    assert nothing.status_code == 422 and "new story" in nothing.text
+    unknown = web.post("/move", data={"key": key, "article": weak, "to": "s999"}, follow_redirects=False)
+    assert unknown.status_code == 422 and "no such story" in unknown.text and "<html" in unknown.text
+    assert "Traceback" not in unknown.text and web.get(f"/api/articles/{weak}").json()["story"] == here
+
+    # to a story of its own: the browser lands on it, told where it came from, with an undo
+    moved = web.post("/move", data=form, headers={"Origin": "null"}, follow_redirects=False)
+    assert moved.status_code == 303
+    alone = web.get(f"/api/articles/{weak}").json()["story"]
+    assert alone != here and moved.headers["location"] == f"/stories/{alone}?moved={weak}&from={here}"
+    landed = web.get(moved.headers["location"]).text
+    assert f"Moved {weak} here from story {here}." in landed and "Undo: move it back" in landed
+    assert f'Looks like <a href="/stories/{here}"' not in landed  # the editor split them: not offered as one event
+    assert weak not in [d["membership"]["article"] for d in web.get("/api/review").json()["weakly_filed"]]
+    # a notice is said only when it is true
+    assert "Moved" not in web.get(f"/stories/{here}", params={"moved": weak, "from": alone}).text
+
+    # undo, then the same from the review page, which the browser returns to
+    web.post("/move", data={"key": key, "article": weak, "to": here}, follow_redirects=False)
+    assert web.get(f"/api/articles/{weak}").json()["story"] == here
+    review = web.get("/review").text
+    assert "To a new story" not in review  # placed by an editor now: no longer in the queue
+    other = next(a for a in web.get(f"/api/stories/{here}").json()["stories"][0]["articles"] if a != weak)
+    from_review = web.post(
+        "/move", data={"key": key, "article": other, "new": "1", "back": "/review"}, follow_redirects=False
+    )
+    split = web.get(f"/api/articles/{other}").json()["story"]
+    assert from_review.headers["location"] == f"/review?moved={other}&to={split}"
+    assert (
+        f'Moved {other} to <a href="/stories/{split}">story {split}</a>'
+        in web.get(from_review.headers["location"]).text
+    )
+
+    # merge the two, as the look-alike's button on the split-off story's page does (it names that story "into"):
+    # the smaller one's articles move, and its id leads to the story it joined
+    merged = web.post("/merge", data={"key": key, "story": here, "into": split}, follow_redirects=False)
+    assert merged.status_code == 303 and merged.headers["location"] == f"/stories/{here}?merged={split}"
+    assert f"Story {split} was merged into this one" in web.get(merged.headers["location"]).text
+    assert web.get(f"/api/articles/{other}").json()["story"] == here
+    assert web.get("/api/stories").json()["stories"][0]["size"] == story["size"]
+    again = web.post("/merge", data={"key": key, "story": split, "into": here}, follow_redirects=False)
+    assert again.status_code == 422 and f"{split}: already merged into story {here}" in again.text
+    # a report compared on the spot has nothing stored to move
+    assert 'action="/move"' not in web.post("/compare", data={"text": ["One text. Here.", "Another text. There."]}).text
+
+
+def test_pages_correct_filings_only_after_login_when_a_token_is_set(client: TestClient) -> None:
+    story = heist_story(client)
+    page = client.get(f"/stories/{story}").text
+    assert 'action="/move"' not in page and f'href="/login?next=/stories/{story}"' in page
+    article = client.get(f"/api/stories/{story}").json()["stories"][0]["articles"][-1]
+    form = {"key": "x", "article": article, "new": "1"}
+    assert client.post("/move", data=form, follow_redirects=False).status_code == 401
+    wrong = client.post("/login", data={"token": "guess", "next": f"/stories/{story}"}, follow_redirects=False)
+    assert (
+        wrong.status_code == 401
+        and "not the token this server was started with" in wrong.text
+        and "consilience_token" not in str(wrong.cookies)
+    )
+    elsewhere = client.post("/login", data={"token": "sesame", "next": "//evil.example/x"}, follow_redirects=False)
+    assert elsewhere.headers["location"] == "/"  # never sent to another site
+    cookie = elsewhere.cookies["consilience_token"]
+    assert cookie != "sesame" and "httponly" in elsewhere.headers["set-cookie"].lower()
+    assert "samesite=strict" in elsewhere.headers["set-cookie"].lower()
+    browser = TestClient(client.app, cookies={"consilience_token": cookie})
+    key = _form_key(browser.get(f"/stories/{story}").text)
+    moved = browser.post("/move", data={**form, "key": key}, follow_redirects=False)
+    assert moved.status_code == 303
+    gone = browser.get(f"/api/articles/{article}").json()["story"]
+    assert browser.post("/move", data={"key": key, "article": article, "to": story}).status_code == 200
+    # the pages' cookie is not the API's token
+    assert (
+        client.post(
+            "/api/merge", json={"story": gone, "into": story}, headers={"Cookie": f"consilience_token={cookie}"}
+        ).status_code
+        == 401
+    )
+
+
+def test_an_editor_merges_stories_through_the_api(client: TestClient) -> None:
+    auth = {"Authorization": "Bearer sesame"}
+    assert client.post("/api/merge", json={"story": "s1", "into": "s2"}).status_code == 401
+    for bad in ({"story": "s1"}, {"into": "s1"}, {"story": 3, "into": "s1"}):
+        assert client.post("/api/merge", json=bad, headers=auth).status_code == 422
+    unknown = client.post("/api/merge", json={"story": "s999", "into": heist_story(client)}, headers=auth)
+    assert unknown.status_code == 422 and "no such story" in unknown.json()["detail"]
+    story = heist_story(client)
+    article = client.get(f"/api/stories/{story}").json()["stories"][0]["articles"][-1]
+    split = client.post("/api/move", json={"article": article, "new": True}, headers=auth).json()["to"]
+    size = client.get(f"/api/stories/{story}").json()["stories"][0]["articles"]
+    merged = client.post("/api/merge", json={"story": split, "into": story}, headers=auth).json()
+    assert merged == {"story": split, "into": story, "size": len(size) + 1}
+
+
+def test_a_login_goes_only_to_a_page_of_this_server() -> None:
+    from consilience.web.app import _local_path
+
+    assert _local_path("/stories/s1?x=1") == "/stories/s1?x=1"
+    for elsewhere in ("//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", ""):
+        assert _local_path(elsewhere) == "/"

@@ -375,14 +375,13 @@ def _move(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from .incremental import Ingestor, IngestReport
+    from .incremental import editor_merge
 
     with _open(args) as store, store.writer():
-        merged = Ingestor(store).merge(args.story, args.into, IngestReport())
-        record = store.story(merged)
-    size = record.size if record else 0
+        result = editor_merge(store, args.story, args.into)
+    merged, size = result["into"], result["size"]
     if args.json:
-        print(json.dumps({"story": args.story, "into": merged, "size": size}, indent=2))
+        print(json.dumps(result, indent=2))
     else:
         print(f"merged {args.story} into {merged} ({size} article(s)); {args.story} leads to {merged}, and the "
               "clusterer will not split the moved articles off again")  # fmt: skip

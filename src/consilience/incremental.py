@@ -206,7 +206,9 @@ class Ingestor:
             if found is None:
                 raise InputError(given, "no such story in the store (see `consilience stories`)")
         if source == target:
-            raise InputError(story_id, f"is already story {target}" if story_id != target else "is the same story")
+            raise InputError(
+                story_id, f"already merged into story {target}" if story_id != target else "is the same story"
+            )
         record = self.store.story(str(source))
         for article_id in record.articles if record else []:
             self.move(article_id, target, report)
@@ -316,6 +318,23 @@ def editor_move(store: Store, article_id: str, to_story: str | None) -> dict[str
         "to": now_in,
         "sizes": {left: sizes.get(left, 0), now_in: sizes[now_in]},
     }
+
+
+def editor_merge(store: Store, story_id: str, into: str, smaller_moves: bool = False) -> dict[str, Any]:
+    """``consilience merge`` and ``POST /api/merge``: :meth:`Ingestor.merge` on ``store`` (hold ``store.writer()``),
+    then ``{"story", "into", "size"}`` (``into`` as resolved, ``size`` its articles now).
+
+    With ``smaller_moves``, the smaller of the two stories joins the larger whichever was named first: an article
+    moved is a few store writes, and the web page's "merge the two" names no direction.
+    """
+    source, target = store.resolve_story(story_id), store.resolve_story(into)
+    if smaller_moves and source is not None and target is not None:
+        sizes = {record.id: record.size for record in store.story_records([source, target])}
+        if sizes.get(source, 0) > sizes.get(target, 0):
+            story_id, into = into, story_id
+    merged = Ingestor(store).merge(story_id, into, IngestReport())
+    record = store.story(merged)
+    return {"story": story_id, "into": merged, "size": record.size if record else 0}
 
 
 def restore_clusterer(

@@ -260,7 +260,8 @@ class StreamClusterer:
         ``cluster_look_alike_cosine`` up, most alike first, each pair scored as
         wholes as consolidation scores them. Stories further apart in time than
         the window are listed with no probability: the clusterer never merges
-        them (the same island's quake three years earlier). The rival of a
+        them (the same island's quake three years earlier); two stories an
+        editor keeps apart are not listed. The rival of a
         dated pair (the ``dense_margin`` feature) is the story's best other
         story among ``stories`` within the window. ``of``: only the look-alikes
         of these story ids (default: of every story).
@@ -283,6 +284,8 @@ class StreamClusterer:
                 cosines[row] = -np.inf
                 nearest = np.argsort(-cosines, kind="stable")[:limit]
                 chosen = [int(i) for i in nearest if cosines[i] >= self.settings.cluster_look_alike_cosine]
+                if self.kept_apart:  # two stories an editor split are two events: nothing left for a reader to check
+                    chosen = [i for i in chosen if not self._kept_apart(stories[row], stories[i])]
                 if not chosen:
                     continue
                 # days between the spans; NaN when either side is undated, and NaN compares False: never apart

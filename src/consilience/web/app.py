@@ -18,12 +18,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Body, FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
@@ -42,6 +43,7 @@ from ..store import Store, StoryFilter, open_store
 log = logging.getLogger("consilience.web")
 MAX_REQUEST_BYTES = 2_000_000
 MAX_COMPARE_ARTICLES = 50
+TOKEN_COOKIE = "consilience_token"  # the write token, once given on /login, for the pages' correction forms
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -96,16 +98,32 @@ async def _too_large(send: Send, limit: int) -> None:
 def create_app(location: str | None = None, token: str | None = None, allow_private: bool = False) -> FastAPI:
     """The web application over the store at ``location`` (a SQLite path or a PostgreSQL URL).
 
-    With ``token``, write endpoints (``POST /api/ingest``) need ``Authorization: Bearer TOKEN``.
+    With ``token``, write endpoints (``POST /api/ingest``, ``/api/move``, ``/api/merge``) need
+    ``Authorization: Bearer TOKEN``, and the pages' correction forms a browser that gave it on ``/login``.
     """
     with open_store(location, create=True):
         pass  # create or migrate once, and fail early with a clear message
+    # every correction form carries this value; another site's page cannot read ours, so cannot post a form of ours
+    form_key = secrets.token_urlsafe(24)
+
+    # what /login leaves in the browser: derived from the token, so a leaked cookie is not the API's token
+    cookie = hmac.new(token.encode(), b"consilience pages", "sha256").hexdigest() if token else ""
+
+    def can_write(request: Request) -> bool:
+        """Whether this browser may correct filings: no token set, or it gave the token on /login."""
+        return token is None or hmac.compare_digest(request.cookies.get(TOKEN_COOKIE, "").encode(), cookie.encode())
+
+    def writes(request: Request) -> dict[str, Any]:
+        return {"writes": {"key": form_key, "allowed": can_write(request), "login": token is not None}}
+
     app = FastAPI(
         title="consilience",
         version=__version__,
         description="News reports of the same events laid side by side: stories, facts, conflicts, with provenance.",
     )
-    templates = Jinja2Templates(directory=str(resources.files("consilience") / "web" / "templates"))
+    templates = Jinja2Templates(
+        directory=str(resources.files("consilience") / "web" / "templates"), context_processors=[writes]
+    )
     templates.env.globals["version"] = __version__
     templates.env.filters["safe_url"] = safe_url
     app.mount("/static", StaticFiles(directory=str(resources.files("consilience") / "web" / "static")), name="static")
@@ -248,6 +266,19 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         with store() as opened, opened.writer():
             return editor_move(opened, article, to)
 
+    @app.post("/api/merge", tags=["api"])
+    def merge(request: Request, payload: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
+        """An editor's correction: ``{"story", "into": STORY}`` moves every article of one story to the other, as
+        ``consilience merge``."""
+        require_token(request)
+        from ..incremental import editor_merge
+
+        story, into = payload.get("story"), payload.get("into")
+        if not isinstance(story, str) or not story or not isinstance(into, str) or not into:
+            raise HTTPException(status_code=422, detail='give "story" and "into": the ids of two stored stories')
+        with store() as opened, opened.writer():
+            return editor_merge(opened, story, into)
+
     @app.post("/api/compare", tags=["api"])
     def compare_api(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
         """Compare 2 or more articles given in the request (nothing is stored): the report of ``consilience compare``."""
@@ -269,16 +300,113 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         return templates.TemplateResponse(request, "stories.html", {"stories": records, "where": where})
 
     @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
-    def review_page(request: Request) -> HTMLResponse:
+    def review_page(request: Request, moved: str | None = None, to: str | None = None) -> HTMLResponse:
+        notice = None
         with store() as opened:
             doubts = opened.weakly_filed(100)
+            # the notice a move from this page redirects to; said only when it is true
+            if moved and to and opened.story_of(moved) == opened.resolve_story(to):
+                notice = {"article": moved, "to": opened.resolve_story(to)}
         rows = [(d, membership_reasons(d.membership, limit=4)) for d in doubts]
-        return templates.TemplateResponse(request, "review.html", {"rows": rows})
+        return templates.TemplateResponse(request, "review.html", {"rows": rows, "notice": notice})
 
     @app.get("/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
-    def story_page(request: Request, story_id: str) -> HTMLResponse:
+    def story_page(
+        request: Request,
+        story_id: str,
+        moved: str | None = None,
+        left: str | None = Query(None, alias="from"),
+        merged: str | None = None,
+    ) -> HTMLResponse:
         comparison = story_or_404(story_id)
-        return templates.TemplateResponse(request, "story.html", _story_context(comparison))
+        here = comparison.stories[0].story.id
+        notice: dict[str, Any] | None = None
+        with store() as opened:  # the notice a correction redirects to; said only when it is true
+            if moved and opened.story_of(moved) == here:
+                back = opened.resolve_story(left) if left else None
+                notice = {"moved": moved, "from": left, "undo": back if back not in (None, here) else None}
+            elif merged and merged != here and opened.resolve_story(merged) == here:
+                notice = {"merged": merged}
+        context = _story_context(comparison) | {"editable": True, "notice": notice}
+        return templates.TemplateResponse(request, "story.html", context)
+
+    # -- an editor's corrections from the pages ---------------------------------------------------------------
+    async def correction_form(request: Request) -> dict[str, str]:
+        """A correction form's fields, once it is known to come from this server's pages and may write."""
+        origin = request.headers.get("origin")
+        if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
+            raise HTTPException(status_code=403, detail="this form was sent from another site")
+        if not can_write(request):
+            raise HTTPException(status_code=401, detail="this server needs its token for corrections: log in first")
+        form = {key: str(value).strip() for key, value in (await request.form()).items()}
+        if not hmac.compare_digest(form.get("key", "").encode(), form_key.encode()):
+            raise HTTPException(
+                status_code=403, detail="this form is out of date or from another site: reload the page and try again"
+            )
+        return form
+
+    def correct(work: Callable[[Store], dict[str, Any]]) -> dict[str, Any]:
+        """Run an editor's correction on the store; a refused one is an error page, not JSON."""
+        from ..store import StoreError
+
+        try:
+            with store() as opened, opened.writer():
+                return work(opened)
+        except StoreError as error:
+            raise HTTPException(status_code=503, detail=str(error)) from None
+        except ConsilienceError as error:
+            raise HTTPException(status_code=422, detail=str(error)) from None
+
+    @app.post("/move", include_in_schema=False)
+    async def move_page(request: Request) -> Response:
+        from ..incremental import editor_move
+
+        form = await correction_form(request)
+        article, to, new = form.get("article", ""), form.get("to", ""), "new" in form
+        if not article:
+            raise HTTPException(status_code=422, detail="no article given to move")
+        if not new and not to:
+            raise HTTPException(status_code=422, detail="give the story to move it to, or move it to a new story")
+        result = await run_in_threadpool(correct, lambda opened: editor_move(opened, article, None if new else to))
+        if form.get("back") == "/review":
+            return RedirectResponse(f"/review?{urlencode({'moved': article, 'to': result['to']})}", status_code=303)
+        query = urlencode({"moved": article, "from": result["from"]})
+        return RedirectResponse(f"/stories/{quote(result['to'], safe='')}?{query}", status_code=303)
+
+    @app.post("/merge", include_in_schema=False)
+    async def merge_page(request: Request) -> Response:
+        from ..incremental import editor_merge
+
+        form = await correction_form(request)
+        story, into = form.get("story", ""), form.get("into", "")
+        if not story or not into:
+            raise HTTPException(status_code=422, detail="give the story to merge and the story it joins")
+        result = await run_in_threadpool(correct, lambda opened: editor_merge(opened, story, into, smaller_moves=True))
+        return RedirectResponse(
+            f"/stories/{quote(result['into'], safe='')}?{urlencode({'merged': result['story']})}", status_code=303
+        )
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_form(request: Request, next_page: str = Query("/", alias="next")) -> HTMLResponse:
+        return templates.TemplateResponse(request, "login.html", {"next": _local_path(next_page), "error": None})
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        target = _local_path(str(form.get("next") or "/"))
+        if token is not None and not hmac.compare_digest(str(form.get("token") or "").encode(), token.encode()):
+            return templates.TemplateResponse(
+                request,
+                "login.html",
+                {"next": target, "error": "that is not the token this server was started with"},
+                status_code=401,
+            )
+        response = RedirectResponse(target, status_code=303)
+        if token is not None:  # a session cookie: gone when the browser closes
+            response.set_cookie(
+                TOKEN_COOKIE, cookie, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+            )
+        return response
 
     @app.get("/articles/{article_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(
@@ -435,6 +563,13 @@ def write_token(host: str, given: str | None) -> tuple[str | None, bool]:
     except ValueError:
         loopback = host == "localhost"
     return (None, False) if loopback else (secrets.token_urlsafe(24), True)
+
+
+def _local_path(path: str) -> str:
+    """``path`` when it is a path on this server, else "/": a login never sends the browser to another site."""
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path and ":" not in path.split("?")[0]:
+        return path
+    return "/"
 
 
 def safe_url(url: str | None) -> str | None:

@@ -20,6 +20,17 @@ document.addEventListener("DOMContentLoaded", () => {
         .forEach((s) => s.classList.toggle("highlighted", on));
     });
   });
+  // corrections: a merge asks first; a sent form cannot be sent twice while the server moves the articles
+  document.querySelectorAll('form[action="/move"], form[action="/merge"]').forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        return;
+      }
+      // disabled after the browser has read the clicked button's name and value
+      setTimeout(() => form.querySelectorAll("button").forEach((b) => { b.disabled = true; }), 0);
+    });
+  });
   // compare form: one more text box
   const add = document.getElementById("add-text");
   if (add) {
