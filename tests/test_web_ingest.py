@@ -317,7 +317,7 @@ def test_cli_ingest_store_commands(tmp_path: Path) -> None:
     assert result["from"] == story and result["sizes"] == {story: 4, result["to"]: 1}
     back = subprocess.run([*run, "move", "ecb-20_5ecb", "--to", story, "--db", db], capture_output=True, text=True,
                           timeout=300)  # fmt: skip
-    assert back.returncode == 0 and f"to {story} (5 article(s)); {result['to']} is left empty" in back.stdout
+    assert back.returncode == 0 and f"to {story} (5 articles); {result['to']} is left empty" in back.stdout
     wrong = subprocess.run([*run, "move", "ecb-20_5ecb", "--to", "s999", "--db", db], capture_output=True, text=True,
                            timeout=300)  # fmt: skip
     assert wrong.returncode == 3 and "s999: no such story" in wrong.stderr and "Traceback" not in wrong.stderr

@@ -233,7 +233,7 @@ def _stories(args: argparse.Namespace) -> int:
     from .cluster import cluster_articles
     from .ingest import read_inputs
     from .pipeline import mark_duplicates
-    from .render.common import look_alike_verdict, membership_reasons
+    from .render.common import counted, look_alike_verdict, membership_reasons
 
     read = read_inputs(args.paths, strict=args.strict)
     for warning in read.warnings:
@@ -253,7 +253,7 @@ def _stories(args: argparse.Namespace) -> int:
         # one line an article, cut to the terminal's width (piped: PIPED_COLUMNS); its reasons wrapped under it
         width = _output_columns() or PIPED_COLUMNS
         for story in stories:
-            print(f"{story.id}: {len(story.articles)} article(s)")
+            print(f"{story.id}: {counted(len(story.articles), 'article')}")
             why = {membership.article: membership for membership in story.memberships}
             for article_id in story.articles:
                 article = by_id[article_id]
@@ -361,6 +361,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _move(args: argparse.Namespace) -> int:
     from .incremental import editor_move
+    from .render.common import counted
 
     with _open(args) as store, store.writer():
         result = editor_move(store, args.article, None if args.new else args.to)
@@ -368,14 +369,15 @@ def _move(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
         return EXIT_OK
     left, now_in, sizes = result["from"], result["to"], result["sizes"]
-    remains = (f"{left} keeps {sizes[left]} article(s), and the clusterer will not put it back with them"
+    remains = (f"{left} keeps {counted(sizes[left], 'article')}, and the clusterer will not put it back with them"
                if sizes[left] else f"{left} is left empty and leads to {now_in}")  # fmt: skip
-    print(f"moved {args.article} from {left} to {now_in} ({sizes[now_in]} article(s)); {remains}")
+    print(f"moved {args.article} from {left} to {now_in} ({counted(sizes[now_in], 'article')}); {remains}")
     return EXIT_OK
 
 
 def _merge(args: argparse.Namespace) -> int:
     from .incremental import editor_merge
+    from .render.common import counted
 
     with _open(args) as store, store.writer():
         result = editor_merge(store, args.story, args.into)
@@ -383,7 +385,7 @@ def _merge(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"merged {args.story} into {merged} ({size} article(s)); {args.story} leads to {merged}, and the "
+        print(f"merged {args.story} into {merged} ({counted(size, 'article')}); {args.story} leads to {merged}, and the "
               "clusterer will not split the moved articles off again")  # fmt: skip
     return EXIT_OK
 
@@ -397,6 +399,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _print_report(report: IngestReport, as_json: bool, articles: int, stories: int, location: str) -> None:
+    from .render.common import counted
+
     for warning in report.warnings:
         print(f"consilience: note: {warning}", file=sys.stderr)
     for failure in report.failed:
@@ -410,7 +414,7 @@ def _print_report(report: IngestReport, as_json: bool, articles: int, stories: i
     rate = f" ({report.added / report.seconds:.0f} articles/s)" if report.seconds and report.added else ""
     print(f"read {report.read}, added {report.added}{rate}, already stored or duplicated {duplicates}, "
           f"republished copies {report.republished}, new stories {report.new_stories}, failed inputs {len(report.failed)}")  # fmt: skip
-    print(f"store {location}: {articles} articles in {stories} stories")
+    print(f"store {location}: {counted(articles, 'article')} in {counted(stories, 'story', 'stories')}")
 
 
 class _progress:
@@ -582,7 +586,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from .render.common import membership_reasons
+    from .render.common import counted, membership_reasons
 
     if args.limit < 1:
         raise InputError("--limit", "must be at least 1")
@@ -601,7 +605,7 @@ def _review(args: argparse.Namespace) -> int:
         print(_fit(f"{doubt.membership.article}  in {doubt.story} ({doubt.story_size} articles){dated}  ",
                    doubt.title or "", "", width))  # fmt: skip
         print(_wrap("    ", membership_reasons(doubt.membership), width))
-    print(f"\n{len(doubts)} weakly filed article(s), weakest first. If one is in the wrong story: "
+    print(f"\n{counted(len(doubts), 'weakly filed article')}, weakest first. If one is in the wrong story: "
           "consilience move ARTICLE --to STORY | --new")  # fmt: skip
     return EXIT_OK
 

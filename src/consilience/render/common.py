@@ -13,6 +13,11 @@ STATUS_LABEL = {
 }
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """ "1 article", "15 articles", "2 stories" (with ``plural``): a count with its noun."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 def source_numbers(comparison: Comparison) -> dict[str, int]:
     """Article id -> citation number [n], in input order."""
     return {article.id: number for number, article in enumerate(comparison.articles, 1)}

@@ -7,6 +7,7 @@ from html import escape
 from ..model import Comparison, FactStatus
 from .common import (
     STATUS_LABEL,
+    counted,
     counts,
     look_alike_verdict,
     membership_line,
@@ -53,7 +54,7 @@ def to_html(comparison: Comparison) -> str:
         story = item.story
         tally = counts(item)
         parts.append(
-            f"<h2>Story {escape(story.id)}: {len(story.articles)} article(s) {_cite(story.articles, numbers)}</h2>"
+            f"<h2>Story {escape(story.id)}: {counted(len(story.articles), 'article')} {_cite(story.articles, numbers)}</h2>"
         )
         if story.event_date:
             parts.append(

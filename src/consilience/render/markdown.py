@@ -6,6 +6,7 @@ from ..model import Comparison, FactStatus
 from .common import (
     STATUS_LABEL,
     cite,
+    counted,
     counts,
     look_alike_verdict,
     membership_line,
@@ -41,7 +42,11 @@ def to_markdown(comparison: Comparison) -> str:
     for item in comparison.stories:
         story = item.story
         tally = counts(item)
-        out += ["", f"## Story {story.id}: {len(story.articles)} article(s) {cite(story.articles, numbers)}", ""]
+        out += [
+            "",
+            f"## Story {story.id}: {counted(len(story.articles), 'article')} {cite(story.articles, numbers)}",
+            "",
+        ]
         if story.event_date:
             out.append(f"**Event date:** {story.event_date.isoformat()} ({_md(story.event_date_evidence)})")
             out.append("")

@@ -10,6 +10,7 @@ from ..model import Comparison, FactStatus
 from .common import (
     STATUS_LABEL,
     cite,
+    counted,
     counts,
     look_alike_verdict,
     membership_line,
@@ -50,7 +51,9 @@ def print_report(comparison: Comparison, console: Console | None = None, single_
     for item in comparison.stories:
         story = item.story
         tally = counts(item)
-        console.rule(f"[bold]Story {story.id}[/]: {len(story.articles)} article(s) {cite(story.articles, numbers)}")
+        console.rule(
+            f"[bold]Story {story.id}[/]: {counted(len(story.articles), 'article')} {cite(story.articles, numbers)}"
+        )
         if story.event_date:
             console.print(
                 f"[bold]Event date[/] {story.event_date.isoformat()}  [dim]{escape(story.event_date_evidence)}[/]"
