@@ -94,3 +94,40 @@ def test_duplicate_ids_are_renamed_not_lost(tmp_path: Path) -> None:
     (tmp_path / "d.jsonl").write_text("\n".join(lines))
     result = read_inputs([tmp_path / "d.jsonl"])
     assert [a.id for a in result.articles] == ["a", "a~2"]
+
+
+FULL_TEXT_FEED = """<?xml version="1.0"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Wire</title>
+<item><title>Quake hits Qeshm island</title><link>https://wire.example/quake</link>
+<pubDate>Sun, 10 Sep 2008 09:00:00 GMT</pubDate><content:encoded><![CDATA[<p>{body}</p><p>{body}</p>]]></content:encoded></item>
+<item><title>Aftershocks on Qeshm</title><link>https://wire.example/aftershocks</link>
+<pubDate>Mon, 11 Sep 2008 09:00:00 GMT</pubDate><content:encoded><![CDATA[<p>{body}</p><p>{body}</p>]]></content:encoded></item>
+</channel></rss>"""
+QUAKE_BODY = (
+    "A magnitude 5.6 earthquake struck Qeshm island in southern Iran on Sunday, injuring five people and damaging "
+    "houses in several villages, the state news agency said, quoting the provincial governor."
+)
+
+
+def test_compare_and_stories_read_feeds_and_archives_as_ingest_does(tmp_path: Path) -> None:
+    """A local RSS file is its entries (not XML read as text), in a folder too; a WARC archive is its pages."""
+    from .test_web_ingest import make_warc
+
+    (tmp_path / "wire.xml").write_text(FULL_TEXT_FEED.format(body=QUAKE_BODY))
+    (tmp_path / "notes.txt").write_text("Quake report\n\n" + QUAKE_BODY)
+    make_warc(tmp_path / "crawl.warc.gz", "")
+    result = read_inputs([tmp_path])
+    by_id = {a.id: a for a in result.articles}
+    assert set(by_id) == {
+        "https://wire.example/quake",
+        "https://wire.example/aftershocks",
+        "notes.txt",
+        "https://archive.example/a1",
+        "https://archive.example/a2",
+    }, result.warnings
+    quake = by_id["https://wire.example/quake"]
+    assert quake.title == "Quake hits Qeshm island" and quake.published and quake.published.day == 10
+    assert "<" not in quake.text and quake.text.startswith("A magnitude 5.6 earthquake")
+    (tmp_path / "other.xml").write_text("<?xml version='1.0'?><config><a>1</a></config>")
+    with pytest.raises(InputError, match=r"other\.xml: XML file is neither an RSS/Atom feed nor an OPML list"):
+        read_inputs([tmp_path / "other.xml"])

@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"consilience {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     compare = commands.add_parser("compare", help="compare articles: agreement, single-source facts, conflicts")
-    compare.add_argument("paths", nargs="+", metavar="PATH", help="text, HTML, JSONL or CSV files, folders or globs")
+    compare.add_argument("paths", nargs="+", metavar="SOURCE", help="what `ingest` reads: text, HTML, JSONL or CSV "
+                         "files, folders, globs, RSS/Atom feeds, WARC archives, URLs")  # fmt: skip
     compare.add_argument(
         "--json", action="store_true", help="print the machine form (docs/json.md) instead of the report"
     )
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     stories = commands.add_parser(
         "stories", help="group articles into stories (events): files given, or the stories of a store"
     )
-    stories.add_argument("paths", nargs="*", metavar="PATH", help="files to cluster (none: list the store's stories)")
+    stories.add_argument("paths", nargs="*", metavar="SOURCE",
+                         help="sources to cluster, as for compare (none: list the store's stories)")  # fmt: skip
     stories.add_argument("--json", action="store_true", help='print {"stories": [{"id", "articles": [...]}]}')
     stories.add_argument("--strict", action="store_true")
     stories.add_argument(

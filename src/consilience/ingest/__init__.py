@@ -12,6 +12,7 @@ that one broken input is reported and the others still go in.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,11 +26,11 @@ from .files import (
     IngestResult,
     decode_bytes,
     expand_paths,
+    make_ids_unique,
     parse_published,
     read_csv,
     read_file,
     read_html,
-    read_inputs,
     read_jsonl,
     read_text,
 )
@@ -190,6 +191,38 @@ def _host(url: str | None) -> str | None:
 
     host = urlsplit(url).hostname if url else None
     return host.removeprefix("www.") if host else None
+
+
+def read_inputs(
+    sources: Iterable[str | os.PathLike[str]],
+    settings: Settings = DEFAULT_SETTINGS,
+    strict: bool = False,
+    reader: SourceReader | None = None,
+) -> IngestResult:
+    """Read every article of ``sources``: files, folders and globs, RSS/Atom feeds and OPML lists, WARC archives, URLs.
+
+    What ``consilience compare`` and ``stories`` read (``ingest`` reads the
+    same through :class:`SourceReader`, unit by unit, into a store). A source
+    that names nothing (a path that does not exist, an XML file that is no
+    feed) raises :class:`InputError`; inputs that cannot be read are listed in
+    ``failed`` and explained in ``warnings``, and with ``strict`` the first
+    one raises. Pages and feeds are fetched with ``reader``'s fetcher
+    (default: the polite one, no private addresses).
+    """
+    result = IngestResult()
+    reader = reader or SourceReader(settings, warnings=result.warnings)
+    for unit in reader.units(str(source) for source in sources):
+        try:
+            result.articles.extend(unit.read())
+        except InputError as error:
+            if strict:
+                raise
+            result.failed.append(unit.name)
+            result.warnings.append(str(error))
+    if reader.warnings is not result.warnings:
+        result.warnings.extend(reader.warnings)
+    make_ids_unique(result.articles, result.warnings)
+    return result
 
 
 def _is_text(content_type: str) -> bool:

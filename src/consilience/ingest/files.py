@@ -1,4 +1,4 @@
-"""Ingest: read articles from text files, HTML pages and JSONL/CSV dumps.
+"""Ingest: read articles from text files, HTML pages and JSONL/CSV dumps, and find the files a folder holds.
 
 Every reader returns :class:`~consilience.model.Article` objects with the raw text
 in ``text`` (cleaning is the next stage). Problems with one input raise
@@ -29,6 +29,9 @@ TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 CSV_SUFFIXES = {".csv", ".tsv"}
+# read by the feed and archive readers (ingest/__init__.py), not read_file; a folder's files of these kinds are read too
+FEED_SUFFIXES = (".rss", ".atom", ".xml", ".opml")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 ARTICLE_FIELDS = ("id", "title", "text", "outlet", "published", "url", "lang")
 _BINARY_SNIFF_BYTES = 8192
 # A folder's own documentation, not an article, when the folder is read as a whole (named alone, it is read).
@@ -47,41 +50,20 @@ class IngestResult:
     failed: list[str] = field(default_factory=list)
 
 
-def read_inputs(
-    paths: Iterable[str | os.PathLike[str]], settings: Settings = DEFAULT_SETTINGS, strict: bool = False
-) -> IngestResult:
-    """Read every article from files, folders and glob patterns.
-
-    Inputs that cannot be read are listed in ``failed`` and explained in
-    ``warnings``; with ``strict`` the first one raises :class:`InputError`.
-    """
-    result = IngestResult()
-    for path in expand_paths(paths, result.warnings):
-        try:
-            result.articles.extend(read_file(path, settings, result.warnings))
-        except InputError as error:
-            if strict:
-                raise
-            result.failed.append(str(path))
-            result.warnings.append(str(error))
-    _make_ids_unique(result.articles, result.warnings)
-    return result
-
-
 def expand_paths(paths: Iterable[str | os.PathLike[str]], warnings: list[str]) -> Iterator[Path]:
     """Yield files named by ``paths``: files as given, folders recursively, globs expanded."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            supported = [p for p in files if _kind_of(p) is not None]
+            supported = [p for p in files if _kind_of(p) or p.name.lower().endswith(FEED_SUFFIXES + WARC_SUFFIXES)]
             documents = [p for p in supported if _is_folder_document(p)]
             if documents:
                 names = ", ".join(str(p.relative_to(path)) for p in documents)
                 warnings.append(f"{path}: skipped {names} (the folder's documentation; name a file to read it)")
             supported = [p for p in supported if p not in documents]
             if not supported:
-                warnings.append(f"{path}: folder holds no article files (.txt, .html, .jsonl, .csv)")
+                warnings.append(f"{path}: folder holds no article files (.txt, .html, .jsonl, .csv, feeds, WARC)")
             yield from supported
         elif path.exists():
             yield path
@@ -275,7 +257,7 @@ def record_to_article(record: Any, where: str, warnings: list[str]) -> Article |
     )
 
 
-def _make_ids_unique(articles: list[Article], warnings: list[str]) -> None:
+def make_ids_unique(articles: list[Article], warnings: list[str]) -> None:
     seen: dict[str, int] = {}
     for article in articles:
         if article.id in seen:

@@ -7,9 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model import Article
-from .files import read_html
-
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+from .files import WARC_SUFFIXES, read_html
 
 
 def is_warc(path: Path) -> bool:

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ConsilienceError
+from ..ingest.files import WARC_SUFFIXES
 from ..settings import DEFAULT_SETTINGS, Settings
 from . import tasks
 
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 MARKER = "summary.json"
 STATS_FILE = "term_stats.bin"  # an output folder holding this was written by this job and may be replaced
 FACT_MODES = ("all", "multi", "none")
