@@ -147,3 +147,82 @@ def test_stored_stories_list_one_line_a_story_that_fits_the_terminal(
     for story in stories:
         (line,) = [line for line in lines if line.split()[:1] == [story["id"]]]  # one line, the title cut to fit
         assert str(story["size"]) in line.split() and story["titles"][0][:10] in line
+
+
+def _labelled_examples(path: Path) -> Path:
+    """The bundled examples with their story as a label: the heist and the quake."""
+    lines = []
+    for source in sorted(EXAMPLES.glob("*.jsonl")):
+        for line in source.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            lines.append(json.dumps(record | {"story": record["id"].split("_")[0]}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_train_fits_a_pair_model_that_stories_and_evaluate_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labelled = _labelled_examples(tmp_path / "labelled.jsonl")
+    model_path = tmp_path / "model.json"
+    assert main(["train", str(labelled), "--out", str(model_path), "--json"]) == EXIT_OK
+    fitted = json.loads(capsys.readouterr().out)
+    assert fitted["trained_on"] == [{"file": "labelled", "articles": 20, "stories": 2}]
+    assert fitted["fitted_regimes"] and set(fitted["fitted_regimes"]).isdisjoint(fitted["shipped_regimes"])
+    model = json.loads(model_path.read_text())
+    assert model["embedder"] == fitted["embedder"] and model["trained_on"][0]["file"] == "labelled"
+    assert main(["stories", str(EXAMPLES), "--json", "--pair-model", str(model_path)]) == EXIT_OK
+    assert len(json.loads(capsys.readouterr().out)["stories"]) >= 2
+    # scored on the stories it was fitted on: in sample, and said so
+    assert main(["evaluate", "clustering", str(labelled), "--methods", "consilience", "--json",
+                 "--pair-model", str(model_path)]) == EXIT_OK  # fmt: skip
+    captured = capsys.readouterr()
+    (result,) = json.loads(captured.out)["results"]
+    assert result["in_sample"] and str(model_path) in result["setting"] and "in sample" in captured.err
+    assert main(["train", str(labelled), "--out", str(model_path), "--threshold", "long=2"]) == 2
+    assert "--threshold long=2: give REGIME=P" in capsys.readouterr().err
+
+
+def test_a_bad_pair_model_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from consilience.cluster.pairs import PairModel
+
+    shipped = PairModel.for_embedder("all-MiniLM-L6-v2-onnx-int8").to_dict()
+    cases = {
+        "missing.json": (None, "cannot read the pair model"),
+        "notjson.json": ("{weights", "not a pair model: not JSON"),
+        "other.json": ({"something": 1}, "not a pair model (no features and regimes)"),
+        "older.json": (shipped | {"features": ["dense_centroid"]}, "a pair model of other features"),
+        "static.json": (shipped | {"embedder": "some-other-embedder"}, "fitted on some-other-embedder vectors"),
+    }
+    for name, (content, problem) in cases.items():
+        path = tmp_path / name
+        if content is not None:
+            path.write_text(content if isinstance(content, str) else json.dumps(content))
+        assert main(["stories", str(EXAMPLES), "--pair-model", str(path)]) == 3, name
+        err = capsys.readouterr().err
+        assert f"consilience: error: {path}: {problem}" in err and "Traceback" not in err, err
+
+
+def test_a_store_keeps_the_pair_model_it_was_built_with(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A model that never joins, given once: later ingests, moves and reviews of the store use it, until another."""
+    from consilience.cluster.pairs import PairModel
+    from consilience.incremental import restore_clusterer
+    from consilience.store import open_store
+
+    never = PairModel.for_embedder("all-MiniLM-L6-v2-onnx-int8")
+    never.bias = {regime: -30.0 for regime in never.bias}
+    never.embedder = None
+    path = tmp_path / "never.json"
+    path.write_text(json.dumps(never.to_dict()))
+    db = str(tmp_path / "s.db")
+    heist, quake = sorted(EXAMPLES.glob("*.jsonl"))
+    assert main(["ingest", str(heist), "--db", db, "--pair-model", str(path), "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["store"]["stories"] == 15  # every report alone
+    with open_store(db) as store:
+        assert restore_clusterer(store).model.to_dict() == never.to_dict()
+    assert main(["ingest", str(quake), "--db", db, "--json"]) == EXIT_OK  # no --pair-model: the store's
+    assert json.loads(capsys.readouterr().out)["store"]["stories"] == 20
+    assert main(["ingest", str(quake), "--db", db, "--pair-model", "shipped", "--json"]) == EXIT_OK
+    capsys.readouterr()
+    with open_store(db) as store:
+        assert restore_clusterer(store).model.shipped

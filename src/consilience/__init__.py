@@ -21,7 +21,7 @@ from .annotate import annotate_articles
 from .clean import clean_article, clean_text
 from .cluster import StreamClusterer, cluster_articles
 from .compare import compare_story
-from .errors import ConsilienceError, InputError, NoArticlesError
+from .errors import ConsilienceError, InputError, NoArticlesError, UsageError
 from .ingest import read_file, read_inputs
 from .model import (
     Article,
@@ -58,6 +58,7 @@ __all__ = [
     "Story",
     "StoryComparison",
     "StreamClusterer",
+    "UsageError",
     "__version__",
     "annotate_articles",
     "clean_article",

@@ -13,12 +13,14 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .errors import ConsilienceError, InputError, NoArticlesError
+from .errors import ConsilienceError, InputError, NoArticlesError, UsageError
 from .model import Article, Membership, Story, to_plain
+from .settings import DEFAULT_SETTINGS
 
 if TYPE_CHECKING:
     from .incremental import IngestReport
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
     compare.add_argument("--strict", action="store_true", help="stop at the first input that cannot be read")
     compare.add_argument("--no-cleaning-log", action="store_true", help="leave the cleaning edits out of --json")
+    _pair_model_argument(compare)
     stories = commands.add_parser(
         "stories", help="group articles into stories (events): files given, or the stories of a store"
     )
@@ -62,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="sources to cluster, as for compare (none: list the store's stories)")  # fmt: skip
     stories.add_argument("--json", action="store_true", help='print {"stories": [{"id", "articles": [...]}]}')
     stories.add_argument("--strict", action="store_true")
+    _pair_model_argument(stories)
     stories.add_argument(
         "--why", action="store_true",
         help="how firmly each article belongs to its story, and the signals why",
@@ -82,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _db_argument(ingest)
     _fetch_arguments(ingest)
+    _pair_model_argument(ingest)
     ingest.add_argument("--json", action="store_true", help="print the ingest report as JSON")
     watch = commands.add_parser("watch", help="ingest feeds again and again (conditional GET, polite fetching)")
     watch.add_argument("sources", nargs="+", metavar="FEEDS", help="OPML lists, feed URLs or feed files")
@@ -89,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--rounds", type=int, default=None, help="stop after this many rounds (default: never)")
     _db_argument(watch)
     _fetch_arguments(watch)
+    _pair_model_argument(watch)
     show = commands.add_parser("show", help="the comparison report of a stored story")
     show.add_argument("story", metavar="STORY", help="a story id from `consilience stories`")
     _db_argument(show)
@@ -168,6 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="give undated stories dates, N stories a day, to test a dense stream where unrelated events share days",
     )
     clustering.add_argument("--json", action="store_true", help="print the results as JSON")
+    _pair_model_argument(clustering)
+    train = commands.add_parser(
+        "train", help="fit the pair model on your own labelled stories, for --pair-model",
+        description="Fit the clusterer's pair model on labelled stories (JSONL: id, title and/or text, published, "
+        "a story label), as the shipped one was fitted on the development files (docs/clustering.md). Regimes "
+        "your data cannot fit keep the shipped model's weights. Measure the model on stories it never saw with "
+        "`consilience evaluate clustering HELD_OUT.jsonl --pair-model OUT`.",
+    )  # fmt: skip
+    from .cluster.train import add_arguments as add_training_arguments
+
+    add_training_arguments(train)
+    train.add_argument("--json", action="store_true", help="print what was fitted as JSON")
     comparison = evaluations.add_parser(
         "comparison", help="precision and recall of conflicts, updates and corroborations against a gold set"
     )
@@ -190,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate_clustering(args) if args.evaluation == "clustering" else _evaluate_comparison(args)
         if args.command == "stories":
             return _stories(args) if args.paths else _stored_stories(args)
-        commands = {"ingest": _ingest, "watch": _watch, "show": _show, "move": _move, "merge": _merge,
+        commands = {"train": _train, "ingest": _ingest, "watch": _watch, "show": _show, "move": _move, "merge": _merge,
                     "review": _review, "search": _search, "export": _export, "serve": _serve, "spark": _spark}  # fmt: skip
         return commands[args.command](args)
     except InputError as error:
@@ -214,7 +232,8 @@ def _compare(args: argparse.Namespace) -> int:
     from .render import print_report, to_html, to_json, to_markdown
 
     interactive = sys.stderr.isatty() and not args.json
-    comparison = compare_paths(args.paths, strict=args.strict, progress=interactive)
+    settings = replace(DEFAULT_SETTINGS, cluster_pair_model=args.pair_model)
+    comparison = compare_paths(args.paths, settings, strict=args.strict, progress=interactive)
     for path, render in ((args.markdown, to_markdown), (args.html, to_html)):
         if path:
             _write(Path(path), render(comparison))
@@ -245,7 +264,8 @@ def _stories(args: argparse.Namespace) -> int:
         raise NoArticlesError("no articles found in " + ", ".join(args.paths))
     warnings: list[str] = []
     mark_duplicates(articles, warnings)
-    stories = cluster_articles(articles, look_alikes=True, memberships=args.why)
+    settings = replace(DEFAULT_SETTINGS, cluster_pair_model=args.pair_model)
+    stories = cluster_articles(articles, settings, look_alikes=True, memberships=args.why)
     by_id = {a.id: a for a in articles}
     if args.json:
         payload = {"stories": [_story_json(story, by_id, args.why) for story in stories]}
@@ -311,6 +331,12 @@ def _db_argument(parser: argparse.ArgumentParser) -> None:
         "--db", metavar="PATH_OR_URL",
         help="SQLite file or postgresql:// URL (default: $CONSILIENCE_DB, else consilience.db in your data folder)",
     )  # fmt: skip
+
+
+def _pair_model_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pair-model", metavar="PATH", default="",
+                        help="cluster with a pair model fitted by `consilience train` (`shipped`: the package's own; "
+                        "default: a store's own model, else the shipped one)")  # fmt: skip
 
 
 def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
@@ -392,12 +418,31 @@ def _merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _train(args: argparse.Namespace) -> int:
+    from .cluster.pairs import PairModel
+    from .cluster.train import fit, fitted_regimes
+
+    model = fit(args, log=lambda line: None if args.json else print(line, file=sys.stderr))
+    assert model.embedder is not None  # fit names it
+    own = fitted_regimes(model, PairModel.for_embedder(model.embedder))
+    kept = [regime for regime in model.weights if regime not in own]
+    result = {"out": args.out, "embedder": model.embedder,
+              "trained_on": [{"file": f.name, "articles": f.articles, "stories": f.stories} for f in model.trained_on],
+              "fitted_regimes": own, "shipped_regimes": kept}  # fmt: skip
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return EXIT_OK
+    files = "; ".join(f"{f.name} ({f.articles:,} articles, {f.stories:,} stories)" for f in model.trained_on)
+    print(f"wrote {args.out}: a pair model for {model.embedder} vectors, fitted on {files}")
+    print(f"regimes fitted on your stories: {', '.join(own) or 'none'}; kept from the shipped model: "
+          f"{', '.join(kept) or 'none'} (docs/clustering.md, 'Regimes and training')")  # fmt: skip
+    print(f"use it: consilience stories SOURCE... --pair-model {args.out}; measure it on stories it never saw: "
+          f"consilience evaluate clustering HELD_OUT.jsonl --pair-model {args.out}")  # fmt: skip
+    return EXIT_OK
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    from dataclasses import replace
-
-    from .settings import DEFAULT_SETTINGS
-
-    return replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder)
+    return replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder, cluster_pair_model=args.pair_model)
 
 
 def _print_report(report: IngestReport, as_json: bool, articles: int, stories: int, location: str) -> None:
@@ -471,10 +516,10 @@ def _duration(text: str) -> float:
 
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*", text)
     if not match:
-        raise ConsilienceError(f"--every {text!r}: give a duration like 90s, 15m, 1h")
+        raise UsageError(f"--every {text!r}: give a duration like 90s, 15m, 1h")
     value = float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2) or "s"]
     if value <= 0:
-        raise ConsilienceError(f"--every {text!r}: must be longer than zero")
+        raise UsageError(f"--every {text!r}: must be longer than zero")
     return value
 
 
@@ -634,7 +679,7 @@ def _export(args: argparse.Namespace) -> int:
     with _open(args) as store:
         if args.format == "parquet":
             if not args.output:
-                raise ConsilienceError("--format parquet needs --output FILE")
+                raise UsageError("--format parquet needs --output FILE")
             _write_parquet(store, Path(args.output))
             return EXIT_OK
         out = Path(args.output).open("w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
@@ -720,11 +765,11 @@ def _evaluate_clustering(args: argparse.Namespace) -> int:
     methods = [OURS, *BASELINES] if args.methods == "all" else [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
-        raise ConsilienceError(f"--methods: unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+        raise UsageError(f"--methods: unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     dataset = load_labelled(args.dataset, field=args.field)
     if args.redate_undated is not None:
         if args.redate_undated < 1:
-            raise ConsilienceError("--redate-undated: the number of stories a day must be at least 1")
+            raise UsageError("--redate-undated: the number of stories a day must be at least 1")
         dataset = redate_undated(dataset, args.redate_undated)
     print(
         f"{dataset.name}: {len(dataset.articles)} articles, {dataset.stories} gold stories; running {', '.join(methods)}",
@@ -737,10 +782,11 @@ def _evaluate_clustering(args: argparse.Namespace) -> int:
         else:
             print(f"  {result.method}: done in {result.seconds:.1f} s", file=sys.stderr)
 
-    results = evaluate_clustering(dataset, methods, args.shuffle_undated, on_result=report)
+    settings = replace(DEFAULT_SETTINGS, cluster_pair_model=args.pair_model)
+    results = evaluate_clustering(dataset, methods, args.shuffle_undated, on_result=report, settings=settings)
     if any(r.in_sample for r in results):
         print(
-            f"note: the shipped pair model was fitted on the stories of {dataset.name}, so our scores on it are in "
+            f"note: our pair model was fitted on the stories of {dataset.name}, so our scores on it are in "
             "sample; docs/benchmarks.md gives held-out ones",
             file=sys.stderr,
         )

@@ -9,6 +9,12 @@ class ConsilienceError(Exception):
     exit_code = 1
 
 
+class UsageError(ConsilienceError):
+    """An option's value the command cannot use (exit code 2, as argparse gives for a bad command line)."""
+
+    exit_code = 2
+
+
 class InputError(ConsilienceError):
     """An input could not be read as articles (names the input and the problem)."""
 

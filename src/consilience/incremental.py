@@ -23,7 +23,7 @@ from typing import Any
 
 from . import __version__
 from .clean import clean_article, content_hash
-from .cluster import ClusterEvent, MemoryArchive, StoryState, StreamClusterer, publication_order
+from .cluster import ClusterEvent, MemoryArchive, PairModel, StoryState, StreamClusterer, publication_order
 from .cluster.signals import ArticleSignals
 from .embed import Embedder
 from .errors import InputError
@@ -303,6 +303,9 @@ class Ingestor:
         self.store.put_state("counters", json.dumps(counters).encode())
         self.store.put_state("embedder", clusterer.extractor.embedder.name.encode())
         self.store.put_state("term_stats", stats_to_bytes(clusterer.stats))
+        # a pair model of the user's travels with the store (moves, reviews and later ingests use it); b"": shipped
+        model = clusterer.model
+        self.store.put_state("pair_model", b"" if model.shipped else json.dumps(model.to_dict()).encode())
         if clusterer.editor_home:
             self.store.put_state("editor_rules", json.dumps(clusterer.editor_rules()).encode())
 
@@ -345,6 +348,9 @@ def restore_clusterer(
     counters = store.get_state("counters")
     if counters is None:
         return clusterer
+    own_model = store.get_state("pair_model")
+    if own_model and not settings.cluster_pair_model:  # the model the store was built with, unless a run names one
+        clusterer.model = PairModel.from_json(own_model.decode(), f"{store.location} (its pair model)")
     stored = (store.get_state("embedder") or b"").decode()
     if stored and stored != clusterer.extractor.embedder.name:
         raise StoreError(

@@ -30,6 +30,8 @@ class Settings:
     # what embeds title + lead for clustering: "auto" (MiniLM int8 ONNX, else hashing), "minilm", or
     # "minilm-static" (static vectors distilled from MiniLM: ~50x faster, quality cost in docs/benchmarks.md)
     cluster_embedder: str = "auto"
+    # a pair model JSON fitted by `consilience train` on your own labelled stories; "": the shipped one for the embedder
+    cluster_pair_model: str = ""
     cluster_lead_chars: int = (
         150  # title + this much of the body is what the embedders read (150 vs 300: docs/benchmarks.md)
     )

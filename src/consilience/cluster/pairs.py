@@ -69,6 +69,7 @@ FEATURE_LABELS = {
     "dense_margin": "stands out from other stories",
     "years_before": "names only earlier years",
 }
+SHIPPED = "shipped"  # Settings.cluster_pair_model naming the package's own model (a store's then replaced by it)
 DENSE_FEATURES = 2  # the first two features are embedding cosines: dense_centroid, dense_max
 # "-dated": both sides dated; "-half": one side dated, the other not (headlines and excerpts only, HALF_DATED_KINDS)
 REGIMES = ("mono", "short", "long", "cross", "mono-dated", "short-dated", "long-dated", "mono-half", "short-half")
@@ -354,11 +355,15 @@ class PairModel:
         weights: dict[str, list[float]],
         bias: dict[str, float],
         trained_on: list[TrainingFile] | None = None,
+        embedder: str | None = None,
     ) -> None:
         self.weights = {regime: np.asarray(w, dtype=np.float64) for regime, w in weights.items()}
         self.bias = bias
         # the labelled files the model was fitted on: scores on them are in sample
         self.trained_on: list[TrainingFile] = list(trained_on or [])
+        # the embedder whose cosines it was fitted on (None: a file from before models named it)
+        self.embedder = embedder
+        self.shipped = False  # one of the package's own models (resources/), not a user's
 
     def fitted_on(self, name: str, articles: int) -> bool:
         """Whether the model was fitted on the labelled file ``name`` (its stem) of ``articles`` articles."""
@@ -433,7 +438,7 @@ class PairModel:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready form (what :meth:`load` reads)."""
-        return {
+        data: dict[str, object] = {
             "features": list(FEATURES),
             "regimes": {
                 regime: {
@@ -444,6 +449,36 @@ class PairModel:
             },
             "trained_on": [{"file": f.name, "articles": f.articles, "stories": f.stories} for f in self.trained_on],
         }
+        if self.embedder:
+            data["embedder"] = self.embedder
+        return data
+
+    @classmethod
+    def chosen(cls, path: str, embedder: str) -> PairModel:
+        """The model at ``path`` (``Settings.cluster_pair_model``, made by ``consilience train``), else (``""`` or
+        :data:`SHIPPED`) the shipped one for ``embedder``; a file that is no pair model, or one fitted on another embedder's vectors, is an
+        :class:`~consilience.errors.InputError` naming it."""
+        if not path or path == SHIPPED:
+            return cls.for_embedder(embedder)
+        from ..errors import InputError
+
+        try:
+            model = cls.load(path)
+        except OSError as error:
+            raise InputError(path, f"cannot read the pair model: {error.strerror}") from None
+        except json.JSONDecodeError as error:
+            raise InputError(path, f"not a pair model: not JSON ({error.msg}, line {error.lineno})") from None
+        except ValueError:  # _parse: the features of another version
+            raise InputError(path, "a pair model of other features (another version): fit it again with "
+                             "`consilience train`") from None  # fmt: skip
+        except (KeyError, TypeError, AttributeError):
+            raise InputError(
+                path, "not a pair model (no features and regimes): fit one with `consilience train`"
+            ) from None
+        if model.embedder and model.embedder != embedder:
+            raise InputError(path, f"fitted on {model.embedder} vectors, and this run clusters with {embedder} ones "
+                             "(--embedder); a model reads the cosines of the embedder it was fitted on")  # fmt: skip
+        return model
 
     @classmethod
     def for_embedder(cls, embedder: str) -> PairModel:
@@ -453,9 +488,9 @@ class PairModel:
         model fitted on one misreads the other.
         """
         shipped = resources.files("consilience") / "resources" / f"pair_model-{embedder}.json"
-        if shipped.is_file():
-            return cls._parse(shipped.read_text(encoding="utf-8"), shipped.name)
-        return cls.load()
+        model = cls._parse(shipped.read_text(encoding="utf-8"), shipped.name) if shipped.is_file() else cls.load()
+        model.shipped = True
+        return model
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> PairModel:
@@ -467,6 +502,11 @@ class PairModel:
         return cls._parse(text, str(path or "pair_model.json"))
 
     @classmethod
+    def from_json(cls, text: str, origin: str) -> PairModel:
+        """A model from the JSON :meth:`to_dict` gives (``origin`` names it in errors)."""
+        return cls._parse(text, origin)
+
+    @classmethod
     def _parse(cls, text: str, origin: str) -> PairModel:
         data = json.loads(text)
         if list(data["features"]) != list(FEATURES):
@@ -476,6 +516,7 @@ class PairModel:
             {r: regimes[r]["weights"] for r in regimes},
             {r: float(regimes[r]["bias"]) for r in regimes},
             [TrainingFile(f["file"], int(f["articles"]), int(f["stories"])) for f in data.get("trained_on", [])],
+            data.get("embedder"),
         )
 
 

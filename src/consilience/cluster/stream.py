@@ -156,7 +156,7 @@ class StreamClusterer:
             settings.cluster_lead_chars,
             multilingual=self.multilingual,
         )
-        self.model = model or PairModel.for_embedder(self.extractor.embedder.name)
+        self.model = model or PairModel.chosen(settings.cluster_pair_model, self.extractor.embedder.name)
         self.archive: StoryArchive = (
             archive if archive is not None else MemoryArchive(settings.cluster_archive_limit, _reopen_days(settings))
         )

@@ -8,7 +8,8 @@ whether the story is its own. A logistic regression per regime is fitted by
 iteratively reweighted least squares (no ML dependency); each dataset carries
 the same total weight, so a large file does not drown a small one.
 
-Run ``python -m consilience.cluster.train DATASET.jsonl... --out PATH``.
+Run ``consilience train DATASET.jsonl... --out PATH`` (or ``python -m
+consilience.cluster.train``), then cluster with ``--pair-model PATH``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import math
 import pickle
 import sys
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from dataclasses import replace as dataclass_replace
 from pathlib import Path
@@ -223,23 +224,35 @@ def fit_logistic(
     return weights, bias
 
 
-def train(pair_sets: Sequence[PairSet], thresholds: dict[str, float] | None = None, l2: float = 1e-3) -> PairModel:
+def train(
+    pair_sets: Sequence[PairSet],
+    thresholds: dict[str, float] | None = None,
+    l2: float = 1e-3,
+    base: PairModel | None = None,
+) -> PairModel:
     """One logistic regression per regime over the pooled pairs (each set weighted equally).
 
     ``thresholds`` moves a regime's decision point: its bias is shifted so that
     the chosen probability reads as 0.5, the clusterer's one join threshold.
     ``l2`` is the penalty on the standardised weights (:func:`fit_logistic`).
+    With ``base``, a regime whose pairs are not of both kinds (same story and
+    not) keeps ``base``'s weights. Without, a regime with no pairs at all: a
+    plain one never joins, a "-dated" or "-half" one falls back to its plain
+    form (how the shipped models were fitted).
     """
     weights: dict[str, list[float]] = {}
     bias: dict[str, float] = {}
     for regime in REGIMES:
-        rows = [r for ps in pair_sets for r in ps.rows[regime]]
-        if not rows:
+        labels = [label for ps in pair_sets for label in ps.labels[regime]]
+        if base is not None and len(set(labels)) < 2 and regime in base.weights:
+            weights[regime], bias[regime] = base.weights[regime].tolist(), base.bias[regime]
+            continue
+        if not labels:
             if "-" not in regime:  # never join: no data says when
                 weights[regime], bias[regime] = [0.0] * len(FEATURES), -10.0
-            continue  # a "-dated" or "-half" regime without data: the model falls back to the plain one
-        x = np.stack(rows)
-        y = np.array([label for ps in pair_sets for label in ps.labels[regime]], dtype=np.float64)
+            continue
+        x = np.stack([r for ps in pair_sets for r in ps.rows[regime]])
+        y = np.array(labels, dtype=np.float64)
         w = np.array([weight for ps in pair_sets for weight in ps.weights[regime]], dtype=np.float64)
         coefficients, intercept = fit_logistic(x, y, w, l2)
         threshold = (thresholds or {}).get(regime, 0.5)
@@ -247,13 +260,12 @@ def train(pair_sets: Sequence[PairSet], thresholds: dict[str, float] | None = No
     return PairModel(weights, bias)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: fit on the given labelled files and write the model JSON."""
-    import json
-
-    parser = argparse.ArgumentParser(prog="python -m consilience.cluster.train", description=__doc__)
-    parser.add_argument("datasets", nargs="+", help="labelled JSONL files (development data only)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The training options, shared by ``consilience train`` and ``python -m consilience.cluster.train``."""
+    parser.add_argument("datasets", nargs="+", metavar="DATASET.jsonl",
+                        help="labelled JSONL files: id, title and/or text, published, a story label")  # fmt: skip
     parser.add_argument("--out", required=True, help="where to write the model JSON")
+    parser.add_argument("--field", default="story", help="the story label field (default: story)")
     parser.add_argument(
         "--threshold",
         action="append",
@@ -266,8 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--embedder",
         default="auto",
-        help="clustering vectors to fit the model on (default: MiniLM); a model for another embedder ships as "
-        "resources/pair_model-NAME.json, NAME being the embedder's name",
+        help="clustering vectors to fit the model on (default: MiniLM); the model is for that embedder only",
     )
     parser.add_argument(
         "--redate-undated",
@@ -287,23 +298,75 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also train on copies of each file with dated articles where a share F of the dates is removed "
         "(one copy per F), so that the model meets undated reports of dated stories; a file's copies share its weight",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--no-base",
+        action="store_true",
+        help="fit only on the data, as the shipped models were: a regime without pairs never joins, a '-dated' or "
+        "'-half' one takes its plain form (default: a regime the data cannot fit keeps the shipped model's weights)",
+    )
+
+
+def fit(args: argparse.Namespace, log: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> PairModel:
+    """Fit a model as ``args`` (:func:`add_arguments`) say and write it to ``args.out``; ``log`` gets the pair counts.
+
+    Raises :class:`~consilience.errors.UsageError` for a bad ``--threshold`` and
+    :class:`~consilience.errors.InputError` for a dataset that cannot be read.
+    """
+    import json
+
+    from ..errors import UsageError
+
+    thresholds = dict(SHIPPED_THRESHOLDS)
+    if args.threshold:
+        thresholds = {}
+        for item in args.threshold:
+            regime, _, value = item.partition("=")
+            try:
+                probability = float(value)
+            except ValueError:
+                probability = -1.0
+            if regime not in REGIMES or not 0.0 < probability < 1.0:
+                raise UsageError(f"--threshold {item}: give REGIME=P, P between 0 and 1, REGIME one of "
+                                       f"{', '.join(REGIMES)}")  # fmt: skip
+            thresholds[regime] = probability
     cache = Path(args.cache) if args.cache else None
     settings = dataclass_replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder)
+    embedder = get_embedder(args.embedder).name
     sets = []
     files = []
     for path in args.datasets:
-        dataset = load_labelled(path)
+        dataset = load_labelled(path, field=args.field)
         files.append(TrainingFile(dataset.name, len(dataset.articles), dataset.stories))
         signals = dataset_signals(dataset, settings, cache=cache)
         for name, pairs in file_pair_sets(dataset, signals, args.redate_undated, args.drop_dates):
             counts = {r: (len(pairs.labels[r]), sum(pairs.labels[r])) for r in REGIMES}
-            print(f"{name}: pairs (total, same story) per regime {counts}", file=sys.stderr)
+            log(f"{name}: pairs (total, same story) per regime {counts}")
             sets.append(pairs)
-    thresholds = {k: float(v) for k, v in (item.split("=", 1) for item in args.threshold)} or SHIPPED_THRESHOLDS
-    model = train(sets, thresholds)
+    model = train(sets, thresholds, base=None if args.no_base else PairModel.for_embedder(embedder))
     model.trained_on = files
+    model.embedder = embedder
     Path(args.out).write_text(json.dumps(model.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return model
+
+
+def fitted_regimes(model: PairModel, base: PairModel) -> list[str]:
+    """The regimes of ``model`` that differ from ``base``'s: the ones its own data fitted."""
+    return [
+        regime
+        for regime in model.weights
+        if regime not in base.weights
+        or base.bias[regime] != model.bias[regime]
+        or not np.array_equal(base.weights[regime], model.weights[regime])
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: fit on the given labelled files and write the model JSON."""
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m consilience.cluster.train", description=__doc__)
+    add_arguments(parser)
+    model = fit(parser.parse_args(argv))
     print(json.dumps(model.to_dict(), indent=2))
     return 0
 

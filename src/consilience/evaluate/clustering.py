@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model import Article
+from ..settings import DEFAULT_SETTINGS, Settings
 from .datasets import LabelledDataset
 from .metrics import ClusteringScores, score_clustering
 
@@ -82,8 +83,12 @@ def evaluate_clustering(
     methods: Sequence[str] = (OURS, *BASELINES),
     shuffle_undated: int | None = None,
     on_result: Callable[[MethodResult], None] | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
 ) -> list[MethodResult]:
-    """Run ``methods`` on ``dataset``; ``shuffle_undated`` (a seed) shuffles the undated articles' order."""
+    """Run ``methods`` on ``dataset``; ``shuffle_undated`` (a seed) shuffles the undated articles' order.
+
+    ``settings`` are our clusterer's (its pair model: ``cluster_pair_model``); the baselines have their own.
+    """
     articles = list(dataset.articles)
     if shuffle_undated is not None:
         undated = [i for i, a in enumerate(articles) if a.published is None]
@@ -101,16 +106,16 @@ def evaluate_clustering(
     for method in methods:
         if method == "e5-agglomerative" and len({a.language for a in articles}) < 2:
             continue
-        result = _run_isolated(method, articles, dataset.gold)
-        result.in_sample = fitted_on(method, dataset)
+        result = _run_isolated(method, articles, dataset.gold, settings)
+        result.in_sample = fitted_on(method, dataset, settings)
         results.append(result)
         if on_result:
             on_result(result)
     return results
 
 
-def fitted_on(method: str, dataset: LabelledDataset) -> bool:
-    """Whether ``method`` is ours and its shipped pair model was fitted on ``dataset``'s stories.
+def fitted_on(method: str, dataset: LabelledDataset, settings: Settings = DEFAULT_SETTINGS) -> bool:
+    """Whether ``method`` is ours and its pair model (shipped, or ``settings``') was fitted on ``dataset``'s stories.
 
     The shipped models are fitted on the development files (and on copies of
     them: undated stories dated, named ``FILE@N-a-day`` here, and a share of the
@@ -119,12 +124,12 @@ def fitted_on(method: str, dataset: LabelledDataset) -> bool:
     """
     from ..cluster.pairs import PairModel
     from ..embed import get_embedder
-    from ..settings import DEFAULT_SETTINGS
 
-    embedders = {OURS: DEFAULT_SETTINGS.cluster_embedder, OURS_STATIC: "minilm-static"}  # as _ours, _ours_static
+    embedders = {OURS: settings.cluster_embedder, OURS_STATIC: "minilm-static"}  # as _ours, _ours_static
     if method not in embedders:
         return False
-    model = PairModel.for_embedder(get_embedder(embedders[method]).name)  # the clusterer's own choice of model
+    # the clusterer's own choice of model
+    model = PairModel.chosen(settings.cluster_pair_model, get_embedder(embedders[method]).name)
     return model.fitted_on(dataset.name.partition("@")[0], len(dataset.articles))
 
 
@@ -154,10 +159,10 @@ def _in_child(
     return result
 
 
-def _run_isolated(method: str, articles: list[Article], gold: dict[str, str]) -> MethodResult:
+def _run_isolated(method: str, articles: list[Article], gold: dict[str, str], settings: Settings) -> MethodResult:
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(method, articles, gold, send))
+    child = context.Process(target=_child, args=(method, articles, gold, settings, send))
     child.start()
     send.close()
     try:
@@ -168,11 +173,15 @@ def _run_isolated(method: str, articles: list[Article], gold: dict[str, str]) ->
     return result
 
 
-def _child(method: str, articles: list[Article], gold: dict[str, str], send: object) -> None:
+def _child(method: str, articles: list[Article], gold: dict[str, str], settings: Settings, send: object) -> None:
     # MiniLM-based baselines are charged the embedding time computed once for all of them
     start = time.perf_counter() - (_SHARED_MINILM[0][1] if method in _NEEDS_MINILM and _SHARED_MINILM else 0.0)
     try:
-        outcome = METHODS[method](articles, gold)
+        outcome = (
+            METHODS[method](articles, gold, settings)
+            if method in (OURS, OURS_STATIC)
+            else METHODS[method](articles, gold)
+        )
         seconds = time.perf_counter() - start
         scores = score_clustering(gold, outcome.labels)
         result = MethodResult(method, scores, seconds, _peak_rss_mb(), outcome.setting)
@@ -195,19 +204,20 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _ours(articles: list[Article], gold: dict[str, str]) -> _Outcome:
+def _ours(articles: list[Article], gold: dict[str, str], settings: Settings = DEFAULT_SETTINGS) -> _Outcome:
     from ..cluster import cluster_articles
 
-    stories = cluster_articles(articles)
-    return _Outcome({a: s.id for s in stories for a in s.articles}, "pair model (resources/pair_model.json)")
+    stories = cluster_articles(articles, settings)
+    model = settings.cluster_pair_model or "resources/pair_model.json"
+    return _Outcome({a: s.id for s in stories for a in s.articles}, f"pair model ({model})")
 
 
-def _ours_static(articles: list[Article], gold: dict[str, str]) -> _Outcome:
+def _ours_static(articles: list[Article], gold: dict[str, str], settings: Settings = DEFAULT_SETTINGS) -> _Outcome:
     from ..cluster import cluster_articles
     from ..embed import get_embedder
 
     # the first use ever distils the table (26 s on 2 cores) and caches it; later runs load it
-    stories = cluster_articles(articles, embedder=get_embedder("minilm-static"))
+    stories = cluster_articles(articles, settings, embedder=get_embedder("minilm-static"))
     return _Outcome({a: s.id for s in stories for a in s.articles}, "pair model, minilm-static vectors")
 
 
@@ -293,7 +303,8 @@ def _bertopic(articles: list[Article], gold: dict[str, str]) -> _Outcome:
     return _Outcome(named, "defaults (min_topic_size 10)")
 
 
-METHODS: dict[str, Callable[[list[Article], dict[str, str]], _Outcome]] = {
+# ours take the settings too: (articles, gold, settings)
+METHODS: dict[str, Callable[..., _Outcome]] = {
     OURS: _ours,
     OURS_STATIC: _ours_static,
     "tfidf-agglomerative": _tfidf_agglomerative,
