@@ -43,7 +43,7 @@ from ..store import Store, StoryFilter, open_store
 log = logging.getLogger("consilience.web")
 MAX_REQUEST_BYTES = 2_000_000
 MAX_COMPARE_ARTICLES = 50
-TOKEN_COOKIE = "consilience_token"  # the write token, once given on /login, for the pages' correction forms
+TOKEN_COOKIE = "consilience_token"  # set by /login (an HMAC of the write token): the pages' correction forms may write
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
