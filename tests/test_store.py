@@ -163,6 +163,8 @@ def test_search_and_filters(store_location: str, hashing_embedder: object) -> No
     with open_store(store_location) as store:
         hits = store.search("Qeshm earthquake")
         assert hits and all(h.article.startswith("ecb-20") for h in hits)
+        # both backends mark the words; neighbours read as one phrase
+        assert any("[Harry Winston]" in h.snippet for h in store.search("Harry Winston"))
         assert isinstance(store.search('"unbalanced AND (quote* NEAR'), list)  # operators are plain words, no crash
         assert store.search("") == []
         quake = store.stories(StoryFilter(entity="Qeshm"))

@@ -667,8 +667,10 @@ def _search(args: argparse.Namespace) -> int:
     if not hits:
         print(f"no article matches {args.query!r}", file=sys.stderr)
     for hit in hits:
-        print(f"{hit.article}  [story {hit.story}]  {(hit.published or '')[:10]}  {hit.outlet or ''}")
-        print(f"    {hit.title or ''}")
+        about = "  ".join(part for part in ((hit.published or "")[:10], hit.outlet or "") if part)
+        print(f"{hit.article}  [story {hit.story}]" + (f"  {about}" if about else ""))
+        if hit.title:
+            print(f"    {hit.title}")
         print(f"    {' '.join(hit.snippet.split())}")
     return EXIT_OK
 

@@ -122,8 +122,11 @@ class SearchHit:
     title: str | None
     outlet: str | None
     published: str | None
-    snippet: str
+    snippet: str  # matched words in [brackets]; neighbours in one pair ("[Wang Yi]")
     score: float
+
+    def __post_init__(self) -> None:
+        self.snippet = self.snippet.replace("] [", " ")
 
 
 @dataclass
