@@ -182,6 +182,22 @@ def test_broken_sources_are_named_and_others_still_read(server: str) -> None:
     assert f"{server}/no-article: HTML page holds no article text" in text
 
 
+def test_compare_reads_pages_and_feeds_by_url_and_names_the_ones_it_cannot(server: str) -> None:
+    """``read_inputs``, what ``compare`` and ``stories`` read: URLs of pages and feeds as ``ingest`` reads them."""
+    from consilience.ingest import read_inputs
+
+    result = read_inputs(
+        [f"{server}/a1", f"{server}/feed.xml", f"{server}/missing"], reader=SourceReader(fetcher=fetcher())
+    )
+    ids = [a.id for a in result.articles]
+    assert ids[0] == f"{server}/a1" and {f"{server}/a2", f"{server}/full"} <= set(ids)
+    assert len(ids) == len(set(ids)), ids  # the page read twice (alone and from the feed) under two ids
+    assert result.failed == [f"{server}/missing"] and any("HTTP 404" in w for w in result.warnings)
+    # the default reader refuses loopback, as compare does without --allow-private
+    refused = read_inputs([f"{server}/a1"])
+    assert not refused.articles and "loopback" in refused.warnings[0]
+
+
 def test_wrong_charset_is_detected(server: str) -> None:
     (article,) = [a for unit in SourceReader(fetcher=fetcher()).units([f"{server}/latin1"]) for a in unit.read()]
     assert "Café" in article.text
