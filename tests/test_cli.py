@@ -226,3 +226,12 @@ def test_a_store_keeps_the_pair_model_it_was_built_with(tmp_path: Path, capsys: 
     capsys.readouterr()
     with open_store(db) as store:
         assert restore_clusterer(store).model.shipped
+
+
+def test_long_titles_are_clipped_at_a_word_with_an_ellipsis() -> None:
+    from consilience.render.common import clip
+
+    sentence = "Russian President Vladimir Putin stressed the importance of China-Russia bilateral relations."
+    assert clip(sentence, 60) == "Russian President Vladimir Putin stressed the importance…"
+    assert len(clip(sentence, 60)) <= 60 and clip(sentence, 200) == sentence
+    assert clip("Wang Yi, director of the Office", 12) == "Wang Yi…"  # no comma left before the ellipsis

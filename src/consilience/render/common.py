@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..cluster.pairs import FEATURE_LABELS
-from ..model import Comparison, Fact, FactStatus, LookAlike, Membership, Story, StoryComparison
+from ..model import Article, Comparison, Fact, FactStatus, LookAlike, Membership, Story, StoryComparison
 
 STATUS_LABEL = {
     FactStatus.CORROBORATED: "corroborated",
@@ -11,6 +11,19 @@ STATUS_LABEL = {
     FactStatus.CONFLICT: "CONFLICT",
     FactStatus.UPDATED: "updated",
 }
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:-") + "…"
+
+
+def source_title(article: Article, limit: int) -> str:
+    """What a sources table shows of an article: its title, else its first sentence, clipped to ``limit``."""
+    return clip(article.title or (article.sentences[0].text if article.sentences else ""), limit)
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:

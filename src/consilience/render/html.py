@@ -13,6 +13,7 @@ from .common import (
     membership_line,
     membership_reasons,
     source_numbers,
+    source_title,
     weak_members,
     weak_sources_note,
 )
@@ -42,7 +43,7 @@ def to_html(comparison: Comparison) -> str:
         "<th>language</th><th>title</th></tr>",
     ]
     for article in comparison.articles:
-        title = article.title or (article.sentences[0].text[:120] if article.sentences else "")
+        title = source_title(article, 120)
         published = article.published.date().isoformat() if article.published else ""
         parts.append(
             f"<tr id='src-{numbers[article.id]}'><td>{numbers[article.id]}</td><td>{escape(article.id)}</td>"

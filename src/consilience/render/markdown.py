@@ -12,6 +12,7 @@ from .common import (
     membership_line,
     membership_reasons,
     source_numbers,
+    source_title,
     weak_members,
     weak_sources_note,
 )
@@ -33,7 +34,7 @@ def to_markdown(comparison: Comparison) -> str:
         "|---|---|---|---|---|---|",
     ]
     for article in comparison.articles:
-        title = article.title or (article.sentences[0].text[:100] if article.sentences else "")
+        title = source_title(article, 100)
         published = article.published.date().isoformat() if article.published else ""
         out.append(
             f"| {numbers[article.id]} | {_md(article.id)} | {_md(article.outlet or '')} | {published} | "

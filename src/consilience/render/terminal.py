@@ -17,6 +17,7 @@ from .common import (
     membership_reasons,
     notable_single_source,
     source_numbers,
+    source_title,
     weak_members,
     weak_sources_note,
 )
@@ -38,14 +39,14 @@ def print_report(comparison: Comparison, console: Console | None = None, single_
         sources.add_column(column, no_wrap=True, overflow="ellipsis", max_width=28)
     sources.add_column("title", no_wrap=True, overflow="ellipsis", ratio=1)
     for article in comparison.articles:
-        title = article.title or (article.sentences[0].text if article.sentences else "")
+        title = source_title(article, 90)
         sources.add_row(
             str(numbers[article.id]),
             escape(article.id),
             escape(article.outlet or "-"),
             article.published.date().isoformat() if article.published else "-",
             article.language or "-",
-            escape(title[:90]),
+            escape(title),
         )
     console.print(sources)
     for item in comparison.stories:
