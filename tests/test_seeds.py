@@ -43,6 +43,9 @@ def test_one_story_with_both_articles_on_2023_02_22(report: dict[str, Any]) -> N
     assert story["event_date"] == "2023-02-22"
     # the evidence cites the article that dates itself, not the one that borrowed the story's day
     assert story["event_date_evidence"].startswith("'Wednesday (February 22)'")
+    # a timeline entry reads as the sentence that carries its date, whichever source's wording the fact took
+    both = [t for t in story["timeline"] if t["date"] == "2023-02-22" and len(t["sources"]) == 2]
+    assert both and all("Wednesday" in t["text"] for t in both)
 
 
 @pytest.mark.parametrize(

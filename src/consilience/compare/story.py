@@ -392,16 +392,21 @@ def _brief(facts: list[Fact], settings: Settings) -> list[BriefLine]:
 
 
 def _timeline(facts: list[Fact], articles: list[Article]) -> list[TimelineEntry]:
-    """Dated facts in date order (day or month precision), citing their sources."""
+    """Dated facts in date order (day or month precision), citing their sources.
+
+    An entry reads as the sentence that carries the date (a fact's sources may
+    word it without one), so the reader sees where the day comes from.
+    """
     entries: dict[tuple[str, str], TimelineEntry] = {}
-    fact_of_sentence = {(m.article, m.sentence): f for f in facts for m in f.mentions}
+    mention_of_sentence = {(m.article, m.sentence): (f, m) for f in facts for m in f.mentions}
     for article in articles:
         for date in article.dates:
             if date.value is None or date.granularity not in ("day", "month"):
                 continue
-            fact = fact_of_sentence.get((article.id, date.sentence))
-            if fact is None:
+            found = mention_of_sentence.get((article.id, date.sentence))
+            if found is None:
                 continue
+            fact, mention = found
             label = date.value.isoformat() if date.granularity == "day" else date.value.strftime("%Y-%m")
             key = (label, fact.id)
             entry = entries.get(key)
@@ -409,7 +414,7 @@ def _timeline(facts: list[Fact], articles: list[Article]) -> list[TimelineEntry]
                 entries[key] = TimelineEntry(
                     date=label,
                     granularity=date.granularity,
-                    text=fact.text,
+                    text=mention.text,
                     facts=[fact.id],
                     sources=list(fact.articles),
                 )
