@@ -217,6 +217,17 @@ def test_corroborated_magnitude_across_wordings(quake: StoryComparison) -> None:
     assert set(magnitude[0].articles) == {"a0", "a1"}
 
 
+def test_a_corroborated_sentence_that_gives_a_disputed_figure_says_so(quake: StoryComparison) -> None:
+    """The magnitude is corroborated in a sentence whose toll ("injuring five") is in conflict (two elsewhere)."""
+    (conflict,) = [f for f in quake.facts if f.status == FactStatus.CONFLICT]
+    (magnitude,) = [f for f in quake.facts if f.slot == "magnitude"]
+    assert magnitude.status == FactStatus.CORROBORATED and magnitude.disputed_by == [conflict.id]
+    (line,) = [line for line in quake.brief if line.facts == [magnitude.id]]
+    assert line.text.endswith("[the figures differ: injured]")
+    assert all(not f.disputed_by for f in quake.facts if not ({(m.article, m.sentence) for m in f.mentions}
+               & {(m.article, m.sentence) for m in conflict.mentions}))  # fmt: skip
+
+
 def test_killed_and_injured_are_different_slots() -> None:
     result = _compare(
         "A Michigan man shot to death one person and injured two others Monday at the accounting firm.",

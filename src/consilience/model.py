@@ -218,6 +218,9 @@ class Fact:
     score: float = 0.0
     slot: str | None = None  # for a quantity fact: what is counted or measured ("killed", "magnitude", ...)
     updates: list[dict[str, Any]] = field(default_factory=list)  # when updated: the values in time order
+    # the conflicting slot facts (figures set against their like across the story) whose sentences this fact shares:
+    # what it says may be corroborated, a figure its sentences give is not
+    disputed_by: list[str] = field(default_factory=list)
 
     @property
     def articles(self) -> list[str]:

@@ -57,6 +57,7 @@ def compare_story(
     facts.sort(key=_fact_rank)
     for number, fact in enumerate(facts, 1):
         fact.id = f"{story.id}-f{number}"
+    _mark_disputed(facts)
     return StoryComparison(
         story=story,
         entities=entities,
@@ -353,6 +354,25 @@ def _fact_rank(fact: Fact) -> tuple[int, int, float, int]:
     return (status_order, -len(fact.articles), -fact.score, first_sentence)
 
 
+def _mark_disputed(facts: list[Fact]) -> None:
+    """Point each fact not in conflict at the conflicting slot facts that hold one of its sentences
+    (``Fact.disputed_by``).
+
+    Figures with an event role ("stolen", "injured") are set against each
+    other story-wide (slots.py), not inside the aligned fact: twelve reports
+    that a Paris jeweller was robbed corroborate the robbery, and the amounts
+    they give (80 or 85 million euros) are the slot's conflict; a magnitude
+    corroborated in a sentence that also gives a disputed toll, likewise.
+    """
+    conflicts = [f for f in facts if f.slot and f.status == FactStatus.CONFLICT]
+    sentences_of = {f.id: {(m.article, m.sentence) for m in f.mentions} for f in conflicts}
+    for fact in facts:
+        if fact.status == FactStatus.CONFLICT:
+            continue
+        own = {(m.article, m.sentence) for m in fact.mentions}
+        fact.disputed_by = [c.id for c in conflicts if own & sentences_of[c.id]]
+
+
 def _brief(facts: list[Fact], settings: Settings) -> list[BriefLine]:
     """Best-supported facts first (conflicts and updates always shown), each citing its sources.
 
@@ -371,6 +391,7 @@ def _brief(facts: list[Fact], settings: Settings) -> list[BriefLine]:
         key=lambda f: min(m.sentence for m in f.mentions),
     )
     limit = max(settings.brief_lines, sum(f.status in (FactStatus.CONFLICT, FactStatus.UPDATED) for f in facts))
+    slot_of = {f.id: f.slot for f in facts}
     cited: set[tuple[str, int]] = set()
     for fact in chosen:
         if len(lines) >= limit:
@@ -387,6 +408,9 @@ def _brief(facts: list[Fact], settings: Settings) -> list[BriefLine]:
                 f"{u['value']} ({u['published'] or '?'}: {', '.join(u['articles'])})" for u in fact.updates
             )
             text = f"{text} [{fact.slot} updated: {steps}]"
+        elif fact.disputed_by:
+            slots = ", ".join(dict.fromkeys(str(slot_of[d]) for d in fact.disputed_by))
+            text = f"{text} [the figures differ: {slots}]"
         lines.append(BriefLine(text=text, facts=[fact.id], sources=fact.articles, status=fact.status))
     return lines
 

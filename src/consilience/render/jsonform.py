@@ -61,6 +61,7 @@ def _story(item: StoryComparison) -> dict[str, Any]:
                 "conflict": f.conflict,
                 "slot": f.slot,
                 "updates": f.updates,
+                "disputed_by": f.disputed_by,
                 "sources": f.articles,
                 "mentions": [to_plain(m) for m in f.mentions],
             }
