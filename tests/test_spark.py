@@ -288,6 +288,8 @@ def test_job_outputs_assignments_for_every_input_article(spark_run: tuple[Path, 
     assert summary["articles"] == len(ids) and summary["stories"] >= 6
     facts = pq.read_table(output / "facts").to_pylist()
     assert facts and {f["status"] for f in facts} <= {"corroborated", "single-source", "conflict", "updated"}
+    ids = {f["fact_id"] for f in facts}
+    assert all(isinstance(f["disputed_by"], list) and set(f["disputed_by"]) <= ids for f in facts)
     mention = json.loads(facts[0]["mentions"])[0]
     assert {"article", "start", "end"} <= set(mention)
 

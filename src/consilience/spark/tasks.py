@@ -71,7 +71,7 @@ CLUSTERED_SCHEMA = ASSIGNMENT_SCHEMA + ", segment long, lead_in boolean, positio
 COMPARED_SCHEMA = "story_id string, comparison string, annotations string, conflicts int, error string"
 FACT_SCHEMA = (
     "story_id string, fact_id string, status string, slot string, text string, sources int, "
-    "articles array<string>, mentions string, updates string"
+    "articles array<string>, mentions string, updates string, disputed_by array<string>"
 )
 _SIGNAL_NAMES = SIGNAL_COLUMNS[1:]  # the codec's columns after article_id
 # articles whose one-article story state (signals decoded, folded TF-IDF, caches) a pair-scoring task keeps:
@@ -628,7 +628,8 @@ def fact_rows(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
                 articles = sorted({m["article"] for m in mentions})
                 rows.append((story_id, fact.get("id"), fact.get("status"), fact.get("slot"), fact.get("text"),
                              len(articles), articles, json.dumps(mentions, ensure_ascii=False),
-                             json.dumps(fact.get("updates") or [], ensure_ascii=False)))  # fmt: skip
+                             json.dumps(fact.get("updates") or [], ensure_ascii=False),
+                             list(fact.get("disputed_by") or [])))  # fmt: skip
         yield _frame(rows, FACT_SCHEMA)
 
 
