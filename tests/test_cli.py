@@ -235,3 +235,31 @@ def test_long_titles_are_clipped_at_a_word_with_an_ellipsis() -> None:
     assert clip(sentence, 60) == "Russian President Vladimir Putin stressed the importance…"
     assert len(clip(sentence, 60)) <= 60 and clip(sentence, 200) == sentence
     assert clip("Wang Yi, director of the Office", 12) == "Wang Yi…"  # no comma left before the ellipsis
+
+
+def test_ingest_names_the_stories_it_changed_and_compare_readies_their_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "c.db")
+    heist, quake = sorted(EXAMPLES.glob("*.jsonl"))
+    assert main(["ingest", str(heist), "--db", db, "--compare", "--json"]) == EXIT_OK
+    first = json.loads(capsys.readouterr().out)
+    (story,) = first["changed_stories"]
+    assert first["compared"] == [{"story": story, "articles": 15, "conflicts": 2}]  # the loot in euros and dollars
+    # the next run touches only the quake's story; nothing is compared when no story of 2+ articles changed
+    assert main(["ingest", str(quake), "--db", db, "--compare"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "compared 1 changed story of 2+ articles; 1 holds conflicts:" in out and "among 5 articles" in out
+    assert main(["ingest", str(quake), "--db", db, "--json"]) == EXIT_OK
+    again = json.loads(capsys.readouterr().out)
+    assert again["changed_stories"] == [] and again["compared"] == []
+    # the comparison was cached: `show` reads it, with the same conflicts
+    from consilience.incremental import PIPELINE_VERSION
+    from consilience.store import open_store
+
+    with open_store(db) as store:
+        record = store.story(story)
+        assert record and store.cached_comparison(story, record.articles, PIPELINE_VERSION) is not None
+    assert main(["show", story, "--db", db, "--json"]) == EXIT_OK
+    shown = json.loads(capsys.readouterr().out)["stories"][0]
+    assert sum(f["status"] == "conflict" for f in shown["facts"]) == 2

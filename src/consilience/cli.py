@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(ingest)
     _fetch_arguments(ingest)
     _pair_model_argument(ingest)
+    _compare_argument(ingest)
     ingest.add_argument("--json", action="store_true", help="print the ingest report as JSON")
     watch = commands.add_parser("watch", help="ingest feeds again and again (conditional GET, polite fetching)")
     watch.add_argument("sources", nargs="+", metavar="FEEDS", help="OPML lists, feed URLs or feed files")
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(watch)
     _fetch_arguments(watch)
     _pair_model_argument(watch)
+    _compare_argument(watch)
     show = commands.add_parser("show", help="the comparison report of a stored story")
     show.add_argument("story", metavar="STORY", help="a story id from `consilience stories`")
     _db_argument(show)
@@ -333,6 +335,12 @@ def _db_argument(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _compare_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--compare", action="store_true",
+                        help="then compare each changed story of 2+ articles (annotation: about 30 articles/s), so "
+                        "its report is ready, and say which hold conflicts")  # fmt: skip
+
+
 def _pair_model_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pair-model", metavar="PATH", default="",
                         help="cluster with a pair model fitted by `consilience train` (`shipped`: the package's own; "
@@ -382,6 +390,8 @@ def _ingest(args: argparse.Namespace) -> int:
         with _progress(interactive) as tick:
             ingestor = Ingestor(store, _settings(args), progress=tick)
             ingestor.ingest_sources(args.sources, _reader(args, store, False, report.warnings), report)
+        if args.compare:
+            _compare_changed(store, report, interactive)
         total_articles, total_stories = store.count_articles(), store.count_stories()
     _print_report(report, args.json, total_articles, total_stories, store.location)
     return EXIT_INPUT if report.failed else EXIT_OK
@@ -462,6 +472,36 @@ def _print_report(report: IngestReport, as_json: bool, articles: int, stories: i
     print(f"read {report.read}, added {report.added}{rate}, already stored or duplicated {duplicates}, "
           f"republished copies {report.republished}, new stories {report.new_stories}, failed inputs {len(report.failed)}")  # fmt: skip
     print(f"store {location}: {counted(articles, 'article')} in {counted(stories, 'story', 'stories')}")
+    for line in _compared_lines(report):
+        print(line)
+
+
+def _compare_changed(store: Store, report: IngestReport, interactive: bool) -> None:
+    """``--compare``: the changed stories' comparisons, with a progress bar on a terminal."""
+    from .incremental import compare_changed
+
+    if not interactive:
+        compare_changed(store, report)
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("comparing changed stories", total=len(report.changed_stories))
+        compare_changed(store, report, progress=lambda done: bar.update(task, completed=done))
+
+
+def _compared_lines(report: IngestReport) -> list[str]:
+    """What ``--compare`` found, for people: how many stories were compared, and which hold conflicts."""
+    from .render.common import counted
+
+    if not report.compared:
+        return []
+    disputed = [c for c in report.compared if c["conflicts"]]
+    lines = [f"compared {counted(len(report.compared), 'changed story', 'changed stories')} of 2+ articles; "
+             f"{counted(len(disputed), 'holds', 'hold')} conflicts" + (":" if disputed else "")]  # fmt: skip
+    lines += [f"  {c['story']}: {counted(c['conflicts'], 'conflict')} among {c['articles']} articles "
+              f"(consilience show {c['story']})" for c in disputed]  # fmt: skip
+    return lines
 
 
 class _progress:
@@ -499,6 +539,8 @@ def _watch(args: argparse.Namespace) -> int:
             round_number += 1
             report = IngestReport()
             ingestor.ingest_sources(args.sources, _reader(args, store, True, report.warnings), report)
+            if args.compare:
+                _compare_changed(store, report, interactive=False)
             stamp = time.strftime("%Y-%m-%d %H:%M:%S")
             print(f"[{stamp}] round {round_number}: added {report.added}, new stories {report.new_stories}, "
                   f"failed {len(report.failed)}", flush=True)  # fmt: skip
@@ -506,6 +548,8 @@ def _watch(args: argparse.Namespace) -> int:
                 print(f"[{stamp}]   failed: {failure}", flush=True)
             for warning in report.warnings:
                 print(f"[{stamp}]   note: {warning}", flush=True)
+            for line in _compared_lines(report):
+                print(f"[{stamp}]   {line.strip()}", flush=True)
             if args.rounds is not None and round_number >= args.rounds:
                 return EXIT_OK
             time.sleep(interval)

@@ -55,6 +55,10 @@ class IngestReport:
     failed: list[str] = field(default_factory=list)  # inputs that could not be read, with the reason
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # the stories this run created or changed (articles joined, merged in, moved), as they stand at its end
+    changed_stories: list[str] = field(default_factory=list)
+    # with --compare: each changed story of two or more articles compared, {"story", "articles", "conflicts"}
+    compared: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``consilience ingest --json``."""
@@ -135,6 +139,8 @@ class Ingestor:
             with self.store.transaction():
                 self._persist(events, report)
                 self._save_state()
+        standing = (set(report.changed_stories) | self._changed) - self._merged
+        report.changed_stories = sorted(standing, key=lambda story: (len(story), story))
         if self._changed:
             clusterer = self.clusterer
             states = list(clusterer.active.values())
@@ -483,6 +489,25 @@ def compare_stored_story(store: Store, story_id: str, settings: Settings = DEFAU
         record.id, record.articles, PIPELINE_VERSION, json.dumps(to_plain(compared), ensure_ascii=False), conflicts
     )
     return Comparison(articles=articles, stories=[compared])
+
+
+def compare_changed(
+    store: Store,
+    report: IngestReport,
+    settings: Settings = DEFAULT_SETTINGS,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Compare (and cache) each story of two or more articles an ingest changed (``report.changed_stories``), so that
+    its report is ready when asked for; ``report.compared`` says how many conflicts each holds now."""
+    records = {r.id: r for r in store.story_records(report.changed_stories)}
+    for done, story_id in enumerate(report.changed_stories, 1):
+        record = records.get(story_id)
+        if record is not None and record.size >= 2:
+            item = compare_stored_story(store, story_id, settings).stories[0]
+            conflicts = sum(1 for f in item.facts if f.status.value == "conflict")
+            report.compared.append({"story": story_id, "articles": record.size, "conflicts": conflicts})
+        if progress:
+            progress(done)
 
 
 def _annotations(article: Article) -> dict[str, Any]:
