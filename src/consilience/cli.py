@@ -337,8 +337,8 @@ def _db_argument(parser: argparse.ArgumentParser) -> None:
 
 def _compare_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compare", action="store_true",
-                        help="then compare each changed story of 2+ articles (annotation: about 30 articles/s), so "
-                        "its report is ready, and say which hold conflicts")  # fmt: skip
+                        help="then compare each changed story of 2+ articles, so its report is ready, and say which "
+                        "hold conflicts (slower: about 6 full articles/s on 2 cores, docs/benchmarks.md)")  # fmt: skip
 
 
 def _pair_model_argument(parser: argparse.ArgumentParser) -> None:

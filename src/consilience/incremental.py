@@ -499,7 +499,19 @@ def compare_changed(
 ) -> None:
     """Compare (and cache) each story of two or more articles an ingest changed (``report.changed_stories``), so that
     its report is ready when asked for; ``report.compared`` says how many conflicts each holds now."""
+    from .annotate import annotate_articles
+
     records = {r.id: r for r in store.story_records(report.changed_stories)}
+    # the articles not yet annotated, in one batch: spaCy in parallel processes from a few hundred texts, where
+    # story by story it would start cold for each
+    wanted = [a for r in records.values() if r.size >= 2 for a in r.articles]
+    cached = store.cached_annotations(wanted, PIPELINE_VERSION)
+    missing = store.articles([a for a in wanted if a not in cached])
+    if missing:
+        annotate_articles(missing, settings)
+        store.put_annotations(
+            [(a.id, json.dumps(_annotations(a), ensure_ascii=False)) for a in missing], PIPELINE_VERSION
+        )
     for done, story_id in enumerate(report.changed_stories, 1):
         record = records.get(story_id)
         if record is not None and record.size >= 2:
