@@ -453,7 +453,6 @@ def _check_ids(articles: list[Article], source: str) -> None:
 def compare_stored_story(store: Store, story_id: str, settings: Settings = DEFAULT_SETTINGS,
                          embedder: Embedder | None = None) -> Comparison:  # fmt: skip
     """The comparison report of a stored story: annotations and the comparison are cached in the store."""
-    from .annotate import annotate_articles
     from .compare import compare_story
     from .model import StoryComparison
 
@@ -472,12 +471,7 @@ def compare_stored_story(store: Store, story_id: str, settings: Settings = DEFAU
         item = from_plain(StoryComparison, json.loads(cached))
         item.story.look_alikes, item.story.memberships = look_alikes, memberships
         return Comparison(articles=articles, stories=[item])
-    missing = [a for a in articles if a.id not in annotations]
-    if missing:
-        annotate_articles(missing, settings)
-        store.put_annotations(
-            [(a.id, json.dumps(_annotations(a), ensure_ascii=False)) for a in missing], PIPELINE_VERSION
-        )
+    _annotate_and_cache(store, [a for a in articles if a.id not in annotations], settings)
     for article in articles:
         if article.id in record.republished:
             article.duplicate_of = record.republished[article.id]
@@ -499,19 +493,12 @@ def compare_changed(
 ) -> None:
     """Compare (and cache) each story of two or more articles an ingest changed (``report.changed_stories``), so that
     its report is ready when asked for; ``report.compared`` says how many conflicts each holds now."""
-    from .annotate import annotate_articles
-
     records = {r.id: r for r in store.story_records(report.changed_stories)}
     # the articles not yet annotated, in one batch: spaCy in parallel processes from a few hundred texts, where
     # story by story it would start cold for each
     wanted = [a for r in records.values() if r.size >= 2 for a in r.articles]
     cached = store.cached_annotations(wanted, PIPELINE_VERSION)
-    missing = store.articles([a for a in wanted if a not in cached])
-    if missing:
-        annotate_articles(missing, settings)
-        store.put_annotations(
-            [(a.id, json.dumps(_annotations(a), ensure_ascii=False)) for a in missing], PIPELINE_VERSION
-        )
+    _annotate_and_cache(store, store.articles([a for a in wanted if a not in cached]), settings)
     for done, story_id in enumerate(report.changed_stories, 1):
         record = records.get(story_id)
         if record is not None and record.size >= 2:
@@ -520,6 +507,16 @@ def compare_changed(
             report.compared.append({"story": story_id, "articles": record.size, "conflicts": conflicts})
         if progress:
             progress(done)
+
+
+def _annotate_and_cache(store: Store, articles: list[Article], settings: Settings) -> None:
+    """Annotate ``articles`` and cache their annotations in the store."""
+    if not articles:
+        return
+    from .annotate import annotate_articles
+
+    annotate_articles(articles, settings)
+    store.put_annotations([(a.id, json.dumps(_annotations(a), ensure_ascii=False)) for a in articles], PIPELINE_VERSION)
 
 
 def _annotations(article: Article) -> dict[str, Any]:
