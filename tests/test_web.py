@@ -199,7 +199,13 @@ def test_writes_need_the_token_and_validate(client: TestClient) -> None:
     }
     assert client.post("/api/ingest", json=article).status_code == 401
     ok = client.post("/api/ingest", json=article, headers={"Authorization": "Bearer sesame"})
-    assert ok.status_code == 200 and ok.json()["added"] == 1
+    assert ok.status_code == 200 and ok.json()["added"] == 1 and len(ok.json()["changed_stories"]) == 1
+    # one more report of the bridge's closing, compared with the first at once
+    more = {"articles": [{"id": "new-2", "title": "Harbour bridge shut", "text": "The harbour bridge was shut on "
+                          "Monday for repairs, the city said."}], "compare": True}  # fmt: skip
+    compared = client.post("/api/ingest", json=more, headers={"Authorization": "Bearer sesame"}).json()
+    assert [c["story"] for c in compared["compared"]] == compared["changed_stories"]
+    assert all(c["articles"] >= 2 for c in compared["compared"])
     bad = client.post(
         "/api/ingest",
         content=b"{not json",

@@ -227,9 +227,10 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
 
     @app.post("/api/ingest", tags=["api"])
     def ingest(request: Request, payload: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
-        """Add articles (``{"articles": [{"id", "title", "text", ...}]}``) or pages and feeds (``{"urls": [...]}``)."""
+        """Add articles (``{"articles": [{"id", "title", "text", ...}]}``) or pages and feeds (``{"urls": [...]}``);
+        with ``"compare": true``, then compare the changed stories (``consilience ingest --compare``)."""
         require_token(request)
-        from ..incremental import Ingestor, IngestReport
+        from ..incremental import Ingestor, IngestReport, compare_changed
         from ..ingest import SourceReader
         from ..ingest.web import Fetcher, FetchPolicy
 
@@ -250,6 +251,8 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
                 ingestor.ingest_sources(urls, reader, report)
             else:
                 ingestor.finish(report)
+            if payload.get("compare") is True:
+                compare_changed(opened, report)
         return report.to_dict()
 
     @app.post("/api/move", tags=["api"])
