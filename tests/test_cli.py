@@ -263,3 +263,22 @@ def test_ingest_names_the_stories_it_changed_and_compare_readies_their_reports(
     assert main(["show", story, "--db", db, "--json"]) == EXIT_OK
     shown = json.loads(capsys.readouterr().out)["stories"][0]
     assert sum(f["status"] == "conflict" for f in shown["facts"]) == 2
+    # every compared story's facts as a table: JSONL, CSV and Parquet
+    assert main(["export", "--table", "facts", "--db", db]) == EXIT_OK
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    with open_store(db) as store:
+        assert {r["story"] for r in rows} == {story, store.story_of("ecb-20_1ecb")}  # the two stories compared
+    heist_rows = [r for r in rows if r["story"] == story]
+    assert [r["fact"] for r in heist_rows] == [f["id"] for f in shown["facts"]]
+    conflict = next(r for r in heist_rows if r["status"] == "conflict")
+    assert conflict["sources"] == len(conflict["articles"]) >= 2 and conflict["mentions"][0]["article"]
+    assert any(r["disputed_by"] for r in heist_rows)
+    assert main(["export", "--table", "facts", "--format", "csv", "--db", db]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "story,fact,status,kind,slot,text,sources,articles,conflict,disputed_by,mentions"
+    assert len(lines) > len(rows) - 1  # (a text may span lines inside its quotes)
+    pq = pytest.importorskip("pyarrow.parquet", reason="parquet export needs the [export] extra")
+    out = tmp_path / "facts.parquet"
+    assert main(["export", "--table", "facts", "--format", "parquet", "-o", str(out), "--db", db]) == EXIT_OK
+    table = pq.read_table(out)
+    assert table.num_rows == len(rows) and str(table.schema.field("articles").type) == "list<element: string>"

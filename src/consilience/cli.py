@@ -12,10 +12,10 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConsilienceError, InputError, NoArticlesError, UsageError
@@ -137,8 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token", help="token for write endpoints (default: $CONSILIENCE_TOKEN; one is made up "
                        "and printed when listening beyond loopback without one)")  # fmt: skip
     serve.add_argument("--allow-private", action="store_true", help="let ingested URLs resolve to private addresses")
-    export = commands.add_parser("export", help="write every stored article with its story")
+    export = commands.add_parser("export", help="write every stored article with its story, or every compared fact")
     _db_argument(export)
+    export.add_argument("--table", choices=("articles", "facts"), default="articles",
+                        help="articles (default), or one row per fact of each compared story: status, slot, text, "
+                        "the articles that state it, conflicts (docs/json.md)")  # fmt: skip
     export.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
     export.add_argument(
         "--output", "-o", metavar="FILE", help="write to FILE (default: standard output; parquet needs a FILE)"
@@ -722,47 +725,64 @@ def _search(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import csv
 
+    from .incremental import FACT_EXPORT_COLUMNS, PIPELINE_VERSION, fact_export_rows
+    from .store.base import EXPORT_COLUMNS
+
+    facts = args.table == "facts"
     with _open(args) as store:
+        rows = fact_export_rows(store) if facts else store.export_rows()
+        columns = FACT_EXPORT_COLUMNS if facts else EXPORT_COLUMNS
         if args.format == "parquet":
             if not args.output:
                 raise UsageError("--format parquet needs --output FILE")
-            _write_parquet(store, Path(args.output))
-            return EXIT_OK
-        out = Path(args.output).open("w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
-        try:
-            rows = store.export_rows()
-            if args.format == "jsonl":
-                for row in rows:
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            else:
-                first = next(rows, None)
-                if first is not None:
-                    writer = csv.DictWriter(out, fieldnames=list(first))
+            _write_parquet(rows, columns, Path(args.output))
+        else:
+            out = Path(args.output).open("w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+            try:
+                if args.format == "jsonl":
+                    for row in rows:
+                        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                else:
+                    writer = csv.DictWriter(out, fieldnames=list(columns))
                     writer.writeheader()
-                    writer.writerow(first)
-                    writer.writerows(rows)
-        finally:
-            if out is not sys.stdout:
-                out.close()
+                    writer.writerows(_flat(row) for row in rows)
+            finally:
+                if out is not sys.stdout:
+                    out.close()
+        if facts:
+            compared = {story for story, _ in store.current_comparisons(PIPELINE_VERSION)}
+            several = int(store.value("SELECT COUNT(*) FROM stories WHERE status != 'merged' AND size >= 2") or 0)
+            if several > len(compared):
+                print(f"consilience: note: {several - len(compared)} of {several} stories of 2+ articles have no "
+                      "current comparison and are not exported: `ingest --compare` compares the stories an ingest "
+                      "changes, `show STORY` one", file=sys.stderr)  # fmt: skip
     return EXIT_OK
 
 
-def _write_parquet(store: Store, path: Path) -> None:
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """A row for CSV: lists of ids joined by ";", nested data as JSON."""
+    return {key: ";".join(value) if isinstance(value, list) and all(isinstance(v, str) for v in value)
+            else json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
+            for key, value in row.items()}  # fmt: skip
+
+
+def _write_parquet(rows: Iterator[dict[str, Any]], columns: Sequence[str], path: Path) -> None:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise ConsilienceError("parquet export needs pyarrow: pip install 'consilience[export]'") from None
-    from .store.base import EXPORT_COLUMNS
-
     # a fixed schema: a column null throughout the first batch (no URLs, no story of several yet) keeps its type
-    schema = pa.schema([(c, pa.float64() if c == "membership" else pa.string()) for c in EXPORT_COLUMNS])
+    types = {"membership": pa.float64(), "sources": pa.int64(), "articles": pa.list_(pa.string()),
+             "disputed_by": pa.list_(pa.string())}  # fmt: skip
+    schema = pa.schema([(c, types.get(c, pa.string())) for c in columns])
     temporary = path.with_name(path.name + ".part")
     try:
         with pq.ParquetWriter(temporary, schema) as writer:
             batch: list[dict[str, object]] = []
-            for row in store.export_rows():
-                batch.append(row)
+            for row in rows:
+                # nested data (a fact's mentions) as JSON text, as the Spark job's facts table holds it
+                batch.append({k: json.dumps(v, ensure_ascii=False) if k == "mentions" else v for k, v in row.items()})
                 if len(batch) >= 5000:
                     writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                     batch = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -507,6 +507,24 @@ def compare_changed(
             report.compared.append({"story": story_id, "articles": record.size, "conflicts": conflicts})
         if progress:
             progress(done)
+
+
+# `consilience export --table facts`: one row per fact of every story with a current comparison
+FACT_EXPORT_COLUMNS = ("story", "fact", "status", "kind", "slot", "text", "sources", "articles", "conflict",
+                       "disputed_by", "mentions")  # fmt: skip
+
+
+def fact_export_rows(store: Store) -> Iterator[dict[str, Any]]:
+    """The facts of every stored story whose comparison is cached and current (``show``, ``ingest --compare`` and
+    the web app make them), story by story: status, slot, text, the articles that state it and where."""
+    for story_id, data in store.current_comparisons(PIPELINE_VERSION):
+        for fact in json.loads(data).get("facts", []):
+            mentions = fact.get("mentions") or []
+            articles = list(dict.fromkeys(m["article"] for m in mentions))
+            yield {"story": story_id, "fact": fact.get("id"), "status": fact.get("status"), "kind": fact.get("kind"),
+                   "slot": fact.get("slot"), "text": fact.get("text"), "sources": len(articles), "articles": articles,
+                   "conflict": fact.get("conflict"), "disputed_by": list(fact.get("disputed_by") or []),
+                   "mentions": mentions}  # fmt: skip
 
 
 def _annotate_and_cache(store: Store, articles: list[Article], settings: Settings) -> None:

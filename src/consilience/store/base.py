@@ -643,6 +643,25 @@ class Store:
             return None
         return str(row[2])
 
+    def current_comparisons(self, pipeline: str) -> Iterator[tuple[str, str]]:
+        """``(story id, comparison JSON)`` of every story whose cached comparison is current: made by ``pipeline``
+        for its articles as they stand (a story changed since, or compared by another version, is left out)."""
+        last = ""
+        while True:
+            rows = self.rows(
+                "SELECT story_id, members, data FROM comparisons WHERE pipeline = ? AND story_id > ? "
+                "ORDER BY story_id LIMIT 200",
+                (pipeline, last),
+            )
+            if not rows:
+                return
+            records = {record.id: record for record in self.story_records([row[0] for row in rows])}
+            for story_id, members, data in rows:
+                record = records.get(story_id)
+                if record is not None and " ".join(record.articles) == members:
+                    yield story_id, str(data)
+            last = rows[-1][0]
+
     def put_comparison(self, story_id: str, members: Sequence[str], pipeline: str, data: str, conflicts: int) -> None:
         """Cache a story's comparison JSON."""
         with self.transaction():
