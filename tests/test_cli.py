@@ -263,6 +263,16 @@ def test_ingest_names_the_stories_it_changed_and_compare_readies_their_reports(
     assert main(["show", story, "--db", db, "--json"]) == EXIT_OK
     shown = json.loads(capsys.readouterr().out)["stories"][0]
     assert sum(f["status"] == "conflict" for f in shown["facts"]) == 2
+    # where sources disagree, across the store
+    assert main(["conflicts", "--db", db, "--json"]) == EXIT_OK
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["uncompared_stories"] == 0 and listed["stories_of_several"] == 2
+    assert sorted(c["slot"] for c in listed["conflicts"] if c["story"] == story) == ["stolen (EUR)", "stolen (USD)"]
+    assert all(len(c["articles"]) >= 2 and c["conflict"] for c in listed["conflicts"])
+    assert main(["conflicts", "--db", db]) == EXIT_OK
+    assert "3 conflicts in 2 stories" in capsys.readouterr().out
+    assert main(["conflicts", "--db", db, "--limit", "0"]) == 2
+    capsys.readouterr()
     # every compared story's facts as a table: JSONL, CSV and Parquet
     assert main(["export", "--table", "facts", "--db", db]) == EXIT_OK
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

@@ -158,7 +158,18 @@ def test_story_page_names_its_weakly_filed_sources_at_the_top(tmp_path: Path) ->
     assert all(d["story"] == story["id"] and d["story_size"] == story["size"] for d in queue)
     review = web.get("/review").text
     assert 'href="/review"' in review and f'href="/stories/{story["id"]}"' in review and "ecb-24_8ecb" in review
+    # the Conflicts page lists the compared story's conflicts, each linked to its card on the story page
+    listed = web.get("/api/conflicts").json()
+    assert listed["uncompared_stories"] == 0 and {c["fact"] for c in listed["conflicts"]} == {
+        f["id"] for f in data["facts"] if f["status"] == "conflict"
+    }
+    conflicts_page = web.get("/conflicts").text
+    assert all(f'href="/stories/{story["id"]}#{c["fact"]}"' in conflicts_page for c in listed["conflicts"])
+    assert all(f'id="{c["fact"]}"' in page for c in listed["conflicts"])
     moved = web.post("/api/move", json={"article": "ecb-24_8ecb", "new": True}).json()
+    # the story changed: its comparison is no longer current, and the page says a story waits to be compared
+    assert web.get("/api/conflicts").json() == {"conflicts": [], "uncompared_stories": 1, "stories_of_several": 1}
+    assert "1 of 1 stories of two or more articles are not compared" in web.get("/conflicts").text
     web.post("/api/move", json={"article": "ecb-24_8ecb", "to": story["id"]})  # back, by an editor's hand
     assert moved["from"] == story["id"]
     assert "ecb-24_8ecb" not in [d["membership"]["article"] for d in web.get("/api/review").json()["weakly_filed"]]

@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(review)
     review.add_argument("--limit", type=int, default=20, help="show at most this many articles (default 20)")
     review.add_argument("--json", action="store_true")
+    conflicts = commands.add_parser(
+        "conflicts", help="where sources disagree: the conflicts of the store's compared stories, most recent first"
+    )
+    _db_argument(conflicts)
+    conflicts.add_argument("--limit", type=int, default=50, help="show at most this many conflicts (default 50)")
+    conflicts.add_argument("--json", action="store_true")
     search = commands.add_parser("search", help="full-text search of the stored articles")
     search.add_argument("query", metavar="QUERY", help="words that must all appear")
     _db_argument(search)
@@ -214,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "stories":
             return _stories(args) if args.paths else _stored_stories(args)
         commands = {"train": _train, "ingest": _ingest, "watch": _watch, "show": _show, "move": _move, "merge": _merge,
-                    "review": _review, "search": _search, "export": _export, "serve": _serve, "spark": _spark}  # fmt: skip
+                    "review": _review, "conflicts": _conflicts, "search": _search, "export": _export, "serve": _serve, "spark": _spark}  # fmt: skip
         return commands[args.command](args)
     except InputError as error:
         print(f"consilience: error: {error}", file=sys.stderr)
@@ -683,7 +689,7 @@ def _review(args: argparse.Namespace) -> int:
     from .render.common import counted, membership_reasons
 
     if args.limit < 1:
-        raise InputError("--limit", "must be at least 1")
+        raise UsageError("--limit: must be at least 1")
     with _open(args) as store:
         doubts = store.weakly_filed(args.limit)
     if args.json:
@@ -701,6 +707,39 @@ def _review(args: argparse.Namespace) -> int:
         print(_wrap("    ", membership_reasons(doubt.membership), width))
     print(f"\n{counted(len(doubts), 'weakly filed article')}, weakest first. If one is in the wrong story: "
           "consilience move ARTICLE --to STORY | --new")  # fmt: skip
+    return EXIT_OK
+
+
+def _conflicts(args: argparse.Namespace) -> int:
+    from .incremental import stored_conflicts, uncompared
+    from .render.common import counted
+
+    if args.limit < 1:
+        raise UsageError("--limit: must be at least 1")
+    with _open(args) as store:
+        found = stored_conflicts(store, args.limit)
+        missing, several = uncompared(store)
+    if args.json:
+        payload = {"conflicts": found, "uncompared_stories": missing, "stories_of_several": several}
+        json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    width = _output_columns() or PIPED_COLUMNS
+    shown = None
+    for conflict in found:
+        if conflict["story"] != shown:
+            shown = conflict["story"]
+            dated = f", last {conflict['last_published'][:10]}" if conflict["last_published"] else ""
+            print(_fit(f"{shown}  ", conflict["label"], f"  ({conflict['story_size']} articles{dated})", width))
+        print(_wrap("    ", conflict["conflict"] or "", width))
+    stories = len({c["story"] for c in found})
+    if found:
+        print(f"\n{counted(len(found), 'conflict')} in {counted(stories, 'story', 'stories')}, the most recent first; "
+              "consilience show STORY lays each one's sentences side by side")  # fmt: skip
+    else:
+        print("no conflict in the compared stories")
+    if missing:
+        print(f"{missing} of {several} stories of 2+ articles are not compared yet (ingest --compare, or show STORY)")
     return EXIT_OK
 
 
@@ -725,7 +764,7 @@ def _search(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import csv
 
-    from .incremental import FACT_EXPORT_COLUMNS, PIPELINE_VERSION, fact_export_rows
+    from .incremental import FACT_EXPORT_COLUMNS, fact_export_rows
     from .store.base import EXPORT_COLUMNS
 
     facts = args.table == "facts"
@@ -750,13 +789,18 @@ def _export(args: argparse.Namespace) -> int:
                 if out is not sys.stdout:
                     out.close()
         if facts:
-            compared = {story for story, _ in store.current_comparisons(PIPELINE_VERSION)}
-            several = int(store.value("SELECT COUNT(*) FROM stories WHERE status != 'merged' AND size >= 2") or 0)
-            if several > len(compared):
-                print(f"consilience: note: {several - len(compared)} of {several} stories of 2+ articles have no "
-                      "current comparison and are not exported: `ingest --compare` compares the stories an ingest "
-                      "changes, `show STORY` one", file=sys.stderr)  # fmt: skip
+            _note_uncompared(store, "are not exported")
     return EXIT_OK
+
+
+def _note_uncompared(store: Store, consequence: str) -> None:
+    from .incremental import uncompared
+
+    missing, several = uncompared(store)
+    if missing:
+        print(f"consilience: note: {missing} of {several} stories of 2+ articles have no current comparison and "
+              f"{consequence}: `ingest --compare` compares the stories an ingest changes, `show STORY` one",
+              file=sys.stderr)  # fmt: skip
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:

@@ -140,7 +140,7 @@ class Ingestor:
                 self._persist(events, report)
                 self._save_state()
         standing = (set(report.changed_stories) | self._changed) - self._merged
-        report.changed_stories = sorted(standing, key=lambda story: (len(story), story))
+        report.changed_stories = sorted(standing, key=_natural)
         if self._changed:
             clusterer = self.clusterer
             states = list(clusterer.active.values())
@@ -517,7 +517,8 @@ FACT_EXPORT_COLUMNS = ("story", "fact", "status", "kind", "slot", "text", "sourc
 def fact_export_rows(store: Store) -> Iterator[dict[str, Any]]:
     """The facts of every stored story whose comparison is cached and current (``show``, ``ingest --compare`` and
     the web app make them), story by story: status, slot, text, the articles that state it and where."""
-    for story_id, data in store.current_comparisons(PIPELINE_VERSION):
+    for record, data in store.current_comparisons(PIPELINE_VERSION):
+        story_id = record.id
         for fact in json.loads(data).get("facts", []):
             mentions = fact.get("mentions") or []
             articles = list(dict.fromkeys(m["article"] for m in mentions))
@@ -525,6 +526,37 @@ def fact_export_rows(store: Store) -> Iterator[dict[str, Any]]:
                    "slot": fact.get("slot"), "text": fact.get("text"), "sources": len(articles), "articles": articles,
                    "conflict": fact.get("conflict"), "disputed_by": list(fact.get("disputed_by") or []),
                    "mentions": mentions}  # fmt: skip
+
+
+def stored_conflicts(store: Store, limit: int = 100) -> list[dict[str, Any]]:
+    """The conflicts of the store's compared stories, the most recently published story first: for each, the story
+    (id, label, last publication), the fact, what differs and the articles that disagree (``consilience conflicts``,
+    the web app's Conflicts page)."""
+    found = []
+    for record, data in store.current_comparisons(PIPELINE_VERSION, conflicts_only=True):
+        for fact in json.loads(data).get("facts", []):
+            if fact.get("status") != "conflict":
+                continue
+            articles = list(dict.fromkeys(m["article"] for m in fact.get("mentions") or []))
+            found.append({"story": record.id, "label": record.label, "story_size": record.size,
+                          "last_published": record.last_published, "fact": fact.get("id"), "slot": fact.get("slot"),
+                          "conflict": fact.get("conflict"), "text": fact.get("text"), "articles": articles})  # fmt: skip
+    found.sort(key=lambda c: (_natural(c["story"]), _natural(c["fact"])))
+    found.sort(key=lambda c: c["last_published"] or "", reverse=True)  # stable: a story's conflicts stay in order
+    return found[:limit]
+
+
+def uncompared(store: Store) -> tuple[int, int]:
+    """``(stories of 2+ articles without a current comparison, stories of 2+ articles)``: what the store's conflict
+    listings and fact export cannot see yet."""
+    several = int(store.value("SELECT COUNT(*) FROM stories WHERE status != 'merged' AND size >= 2") or 0)
+    compared = sum(1 for record, _ in store.current_comparisons(PIPELINE_VERSION) if record.size >= 2)
+    return several - compared, several
+
+
+def _natural(story_or_fact_id: str) -> tuple[int, str]:
+    """Sort key of ids like "s9" < "s10", "s9-f2" < "s9-f10"."""
+    return len(story_or_fact_id), story_or_fact_id
 
 
 def _annotate_and_cache(store: Store, articles: list[Article], settings: Settings) -> None:

@@ -643,13 +643,15 @@ class Store:
             return None
         return str(row[2])
 
-    def current_comparisons(self, pipeline: str) -> Iterator[tuple[str, str]]:
-        """``(story id, comparison JSON)`` of every story whose cached comparison is current: made by ``pipeline``
-        for its articles as they stand (a story changed since, or compared by another version, is left out)."""
+    def current_comparisons(self, pipeline: str, conflicts_only: bool = False) -> Iterator[tuple[StoryRecord, str]]:
+        """``(story, comparison JSON)`` of every story whose cached comparison is current: made by ``pipeline`` for
+        its articles as they stand (a story changed since, or compared by another version, is left out); with
+        ``conflicts_only``, of the stories whose comparison found conflicts."""
         last = ""
+        having = " AND conflicts > 0" if conflicts_only else ""
         while True:
             rows = self.rows(
-                "SELECT story_id, members, data FROM comparisons WHERE pipeline = ? AND story_id > ? "
+                f"SELECT story_id, members, data FROM comparisons WHERE pipeline = ? AND story_id > ?{having} "
                 "ORDER BY story_id LIMIT 200",
                 (pipeline, last),
             )
@@ -659,7 +661,7 @@ class Store:
             for story_id, members, data in rows:
                 record = records.get(story_id)
                 if record is not None and " ".join(record.articles) == members:
-                    yield story_id, str(data)
+                    yield record, str(data)
             last = rows[-1][0]
 
     def put_comparison(self, story_id: str, members: Sequence[str], pipeline: str, data: str, conflicts: int) -> None:

@@ -225,6 +225,16 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         with store() as opened:
             return {"weakly_filed": [to_plain(d) for d in opened.weakly_filed(limit)]}
 
+    @app.get("/api/conflicts", tags=["api"])
+    def conflicts_api(limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+        """Where sources disagree: the compared stories' conflicts, most recent story first (``consilience conflicts``)."""
+        from ..incremental import stored_conflicts, uncompared
+
+        with store() as opened:
+            missing, several = uncompared(opened)
+            return {"conflicts": stored_conflicts(opened, limit), "uncompared_stories": missing,
+                    "stories_of_several": several}  # fmt: skip
+
     @app.post("/api/ingest", tags=["api"])
     def ingest(request: Request, payload: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
         """Add articles (``{"articles": [{"id", "title", "text", ...}]}``) or pages and feeds (``{"urls": [...]}``);
@@ -301,6 +311,16 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         with store() as opened:
             records = opened.stories(where)
         return templates.TemplateResponse(request, "stories.html", {"stories": records, "where": where})
+
+    @app.get("/conflicts", response_class=HTMLResponse, include_in_schema=False)
+    def conflicts_page(request: Request) -> HTMLResponse:
+        from ..incremental import stored_conflicts, uncompared
+
+        with store() as opened:
+            found = stored_conflicts(opened, 200)
+            missing, several = uncompared(opened)
+        context = {"conflicts": found, "uncompared": missing, "several": several}
+        return templates.TemplateResponse(request, "conflicts.html", context)
 
     @app.get("/review", response_class=HTMLResponse, include_in_schema=False)
     def review_page(request: Request, moved: str | None = None, to: str | None = None) -> HTMLResponse:
