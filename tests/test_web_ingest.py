@@ -326,7 +326,7 @@ def test_cli_ingest_store_commands(tmp_path: Path) -> None:
     queue = json.loads(review.stdout)["weakly_filed"]
     assert review.returncode == 0 and all(d["membership"]["probability"] < 0.5 for d in queue)
     bad = subprocess.run([*run, "review", "--db", db, "--limit", "0"], capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 3 and "--limit: must be at least 1" in bad.stderr
+    assert bad.returncode == 2 and "--limit: must be at least 1" in bad.stderr
     moved = subprocess.run([*run, "move", "ecb-20_5ecb", "--new", "--db", db, "--json"], capture_output=True, text=True,
                            timeout=300)  # fmt: skip
     result = json.loads(moved.stdout)
