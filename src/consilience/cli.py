@@ -764,7 +764,7 @@ def _search(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import csv
 
-    from .incremental import FACT_EXPORT_COLUMNS, fact_export_rows
+    from .incremental import FACT_EXPORT_COLUMNS, fact_export_rows, uncompared
     from .store.base import EXPORT_COLUMNS
 
     facts = args.table == "facts"
@@ -788,19 +788,12 @@ def _export(args: argparse.Namespace) -> int:
             finally:
                 if out is not sys.stdout:
                     out.close()
-        if facts:
-            _note_uncompared(store, "are not exported")
-    return EXIT_OK
-
-
-def _note_uncompared(store: Store, consequence: str) -> None:
-    from .incremental import uncompared
-
-    missing, several = uncompared(store)
+        missing, several = uncompared(store) if facts else (0, 0)
     if missing:
-        print(f"consilience: note: {missing} of {several} stories of 2+ articles have no current comparison and "
-              f"{consequence}: `ingest --compare` compares the stories an ingest changes, `show STORY` one",
+        print(f"consilience: note: {missing} of {several} stories of 2+ articles have no current comparison and are "
+              "not exported: `ingest --compare` compares the stories an ingest changes, `show STORY` one",
               file=sys.stderr)  # fmt: skip
+    return EXIT_OK
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:

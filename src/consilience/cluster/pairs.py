@@ -456,8 +456,11 @@ class PairModel:
     @classmethod
     def chosen(cls, path: str, embedder: str) -> PairModel:
         """The model at ``path`` (``Settings.cluster_pair_model``, made by ``consilience train``), else (``""`` or
-        :data:`SHIPPED`) the shipped one for ``embedder``; a file that is no pair model, or one fitted on another embedder's vectors, is an
-        :class:`~consilience.errors.InputError` naming it."""
+        :data:`SHIPPED`) the shipped one for ``embedder``.
+
+        A file that is no pair model, or one fitted on another embedder's
+        vectors, is an :class:`~consilience.errors.InputError` naming it.
+        """
         if not path or path == SHIPPED:
             return cls.for_embedder(embedder)
         from ..errors import InputError

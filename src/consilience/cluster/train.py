@@ -326,8 +326,8 @@ def fit(args: argparse.Namespace, log: Callable[[str], None] = lambda line: prin
             except ValueError:
                 probability = -1.0
             if regime not in REGIMES or not 0.0 < probability < 1.0:
-                raise UsageError(f"--threshold {item}: give REGIME=P, P between 0 and 1, REGIME one of "
-                                       f"{', '.join(REGIMES)}")  # fmt: skip
+                choices = ", ".join(REGIMES)
+                raise UsageError(f"--threshold {item}: give REGIME=P, P between 0 and 1, REGIME one of {choices}")
             thresholds[regime] = probability
     cache = Path(args.cache) if args.cache else None
     settings = dataclass_replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder)
