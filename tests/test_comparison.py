@@ -9,6 +9,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from consilience.annotate import annotate_articles
@@ -484,3 +485,25 @@ def test_a_speaker_guessed_from_a_pronoun_is_no_misattribution() -> None:
         + "he said.",
     )
     assert _by_status(result, FactStatus.CONFLICT) == []
+
+
+def test_the_sentence_cache_hands_back_the_same_vectors_and_encodes_only_new_texts() -> None:
+    from consilience.embed import CachedEmbedder, HashingEmbedder
+
+    class Counting(HashingEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            self.seen += texts
+            return super().encode(texts)
+
+    inner = Counting()
+    cached = CachedEmbedder(inner, size=2)
+    texts = ["The quake hit Qeshm.", "Five were hurt.", "The quake hit Qeshm."]
+    assert np.array_equal(cached.encode(texts), HashingEmbedder().encode(texts))
+    assert inner.seen == ["The quake hit Qeshm.", "Five were hurt."]  # each distinct text once
+    cached.encode(["Five were hurt.", "Ten died."])  # one new text; the oldest one is let go
+    assert inner.seen[2:] == ["Ten died."] and list(cached._vectors) == ["Five were hurt.", "Ten died."]
+    assert cached.encode([]).shape == (0, cached.dimension)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections import OrderedDict
 from importlib import resources
 from typing import Any, Protocol
 
@@ -230,6 +231,46 @@ def get_multilingual_embedder() -> Embedder | None:
         return E5Multilingual()
     except (ImportError, OSError):
         return None
+
+
+class CachedEmbedder:
+    """An embedder that keeps the vectors of the last ``size`` distinct texts it encoded (least recently used out).
+
+    A story compared again after one more report reads every sentence of its
+    earlier reports once more; in a long-running process (``watch --compare``,
+    the web app) their vectors are taken from here and only the new sentences
+    are encoded. Vectors are the wrapped embedder's, unchanged.
+    """
+
+    def __init__(self, inner: Embedder, size: int) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.size = size
+        self._vectors: OrderedDict[str, Vectors] = OrderedDict()
+
+    def encode(self, texts: list[str]) -> Vectors:
+        """Embed ``texts``: remembered ones from the cache, the others with the wrapped embedder."""
+        missing = [text for text in dict.fromkeys(texts) if text not in self._vectors]
+        fresh = dict(zip(missing, self.inner.encode(missing), strict=True)) if missing else {}
+        rows = []
+        for text in texts:
+            vector = fresh.get(text)
+            if vector is None:
+                vector = self._vectors[text]
+                self._vectors.move_to_end(text)
+            rows.append(vector)
+        for text, vector in fresh.items():
+            self._vectors[text] = vector
+        while len(self._vectors) > self.size:
+            self._vectors.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, self.dimension), dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=2)
+def get_sentence_embedder(size: int) -> Embedder:
+    """The comparison stage's embedder: the default one, remembering the last ``size`` sentences (0: none)."""
+    return CachedEmbedder(get_embedder(), size) if size > 0 else get_embedder()
 
 
 @functools.lru_cache(maxsize=4)

@@ -84,6 +84,9 @@ class Settings:
     topic_count_min_articles: int = 4
     topic_count_majority: float = 2 / 3
     brief_lines: int = 10
+    # sentences whose vectors a long-running process keeps for comparisons (about 1.5 KB each): a story compared again
+    # after one more report encodes only that report's sentences
+    compare_vector_cache: int = 20000
     # spark (consilience spark run): candidate pairs come from shared blocking keys within a time bucket
     spark_name_keys: int = 16  # rarest names of an article used as blocking keys
     spark_dense_bands: int = 16  # random-hyperplane bands of the dense vector...

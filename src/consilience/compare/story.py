@@ -21,7 +21,7 @@ import numpy as np
 from ..annotate.dates import resolve_dates
 from ..annotate.entities import merge_entities, resolve_speaker
 from ..annotate.slots import ROLES
-from ..embed import Embedder, get_embedder
+from ..embed import Embedder, get_sentence_embedder
 from ..model import (
     Article,
     BriefLine,
@@ -50,7 +50,7 @@ def compare_story(
     entities = merge_entities(members, settings, prefix=f"{story.id}-e")
     _fill_story_dates(story, independent)
     claims = _claims(independent)
-    groups, similarity = _align(claims, settings, embedder or get_embedder())
+    groups, similarity = _align(claims, settings, embedder or get_sentence_embedder(settings.compare_vector_cache))
     facts = [_fact(f"{story.id}-f{n}", [claims[i] for i in group], similarity, group, entities, settings, story.event_date)
              for n, group in enumerate(groups, 1)]  # fmt: skip
     facts += slot_facts(story.id, claims, similarity, settings, story.event_date)
