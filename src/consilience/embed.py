@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
 from collections import OrderedDict
 from importlib import resources
 from typing import Any, Protocol
@@ -248,9 +249,14 @@ class CachedEmbedder:
         self.dimension = inner.dimension
         self.size = size
         self._vectors: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()  # the web app compares stories in worker threads
 
     def encode(self, texts: list[str]) -> Vectors:
         """Embed ``texts``: remembered ones from the cache, the others with the wrapped embedder."""
+        with self._lock:
+            return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> Vectors:
         missing = [text for text in dict.fromkeys(texts) if text not in self._vectors]
         fresh = dict(zip(missing, self.inner.encode(missing), strict=True)) if missing else {}
         rows = []
