@@ -179,6 +179,14 @@ def test_train_fits_a_pair_model_that_stories_and_evaluate_use(
     captured = capsys.readouterr()
     (result,) = json.loads(captured.out)["results"]
     assert result["in_sample"] and str(model_path) in result["setting"] and "in sample" in captured.err
+    # a store's export is a labelled file: its stories, as editors left them, are the labels
+    db = str(tmp_path / "t.db")
+    assert main(["ingest", str(EXAMPLES), "--db", db, "--json"]) == EXIT_OK
+    capsys.readouterr()
+    exported = tmp_path / "reviewed.jsonl"
+    assert main(["export", "--db", db, "-o", str(exported)]) == EXIT_OK
+    assert main(["train", str(exported), "--out", str(tmp_path / "m2.json"), "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["trained_on"] == [{"file": "reviewed", "articles": 20, "stories": 2}]
     assert main(["train", str(labelled), "--out", str(model_path), "--threshold", "long=2"]) == 2
     assert "--threshold long=2: give REGIME=P" in capsys.readouterr().err
 
