@@ -9,6 +9,7 @@ text) unless a field says otherwise.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import types
 import typing
 from dataclasses import asdict, dataclass, field, fields
@@ -387,7 +388,13 @@ def from_plain(kind: Any, data: Any) -> Any:
         if kind is dt.date:
             return dt.date.fromisoformat(data)
         if hasattr(kind, "__dataclass_fields__"):
-            hints = typing.get_type_hints(kind)
-            names = {f.name for f in fields(typing.cast(Any, kind)) if f.init}
-            return kind(**{k: from_plain(hints[k], v) for k, v in data.items() if k in names})
+            hints = _init_hints(typing.cast(Any, kind))
+            return kind(**{k: from_plain(hints[k], v) for k, v in data.items() if k in hints})
     return data
+
+
+@functools.cache
+def _init_hints(kind: Any) -> dict[str, Any]:
+    """The type hints of a dataclass's ``__init__`` fields (resolving them costs more than reading the data)."""
+    hints = typing.get_type_hints(kind)
+    return {f.name: hints[f.name] for f in fields(kind) if f.init}

@@ -344,12 +344,13 @@ def create_app(location: str | None = None, token: str | None = None, allow_priv
         comparison = story_or_404(story_id)
         here = comparison.stories[0].story.id
         notice: dict[str, Any] | None = None
-        with store() as opened:  # the notice a correction redirects to; said only when it is true
-            if moved and opened.story_of(moved) == here:
-                back = opened.resolve_story(left) if left else None
-                notice = {"moved": moved, "from": left, "undo": back if back not in (None, here) else None}
-            elif merged and merged != here and opened.resolve_story(merged) == here:
-                notice = {"merged": merged}
+        if moved or merged:  # the notice a correction redirects to; said only when it is true
+            with store() as opened:
+                if moved and opened.story_of(moved) == here:
+                    back = opened.resolve_story(left) if left else None
+                    notice = {"moved": moved, "from": left, "undo": back if back not in (None, here) else None}
+                elif merged and merged != here and opened.resolve_story(merged) == here:
+                    notice = {"merged": merged}
         context = _story_context(comparison) | {"editable": True, "notice": notice}
         return templates.TemplateResponse(request, "story.html", context)
 
