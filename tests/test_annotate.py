@@ -69,7 +69,13 @@ def test_weekday_with_day_fixes_the_year_from_years_in_the_text() -> None:
     dates = extract_dates(text, [])
     day, evidence = infer_reference(text, dates)
     assert day == dt.date(2023, 2, 22)
-    assert "Wednesday" in evidence and "2024" in evidence
+    assert evidence == (
+        "'Wednesday (February 22)': February 22 is a Wednesday in 2023, "
+        "the nearest such year to 2024, the latest year the article names"
+    )
+    resolve_dates(text, dates, day, evidence)
+    (mention,) = [d for d in dates if d.text == "Wednesday (February 22)"]
+    assert mention.evidence == evidence  # the mention that dated the article is not explained through itself
 
 
 def test_relative_dates_resolve_from_publication_date() -> None:

@@ -130,14 +130,15 @@ def infer_reference(text: str, dates: list[DateRef]) -> tuple[dt.date | None, st
             if mentioned_years:
                 anchor = max(mentioned_years)
                 year = min(candidates, key=lambda y: (abs(y - anchor), -y))
-                why = f"years mentioned in the article: {', '.join(map(str, mentioned_years))}"
+                why = f"the nearest such year to {anchor}, the latest year the article names"
             else:
                 past = [y for y in candidates if y <= dt.date.today().year] or candidates
                 year = past[-1]
-                why = "no year in the article; the latest such year"
+                why = "the latest such year (the article names no year)"
             day = _safe_date(year, spec.month, spec.day)
             weekday_name = date.text.split()[0].strip("(,").capitalize()
-            return day, f"'{date.text}': {spec.month:02d}-{spec.day:02d} is a {weekday_name} in {year} ({why})"
+            month_name = dt.date(2000, spec.month, 1).strftime("%B")
+            return day, f"'{date.text}': {month_name} {spec.day} is a {weekday_name} in {year}, {why}"
     full = [(d, s) for d in dates if (s := parse_spec(d)) and s.year and s.month and s.day]
     if full:
         date, spec = max(full, key=lambda item: (item[1].year or 0, item[1].month or 0, item[1].day or 0))
@@ -161,7 +162,12 @@ def resolve_dates(text: str, dates: list[DateRef], reference: dt.date | None, ev
             continue
         date.value, date.granularity = value, granularity  # type: ignore[assignment]
         date.relative = spec.kind not in ("iso",) and not (spec.year and spec.month and spec.day)
-        date.evidence = why if not date.relative else f"{why}; reference {reference} ({evidence})"
+        if not date.relative:
+            date.evidence = why
+        elif evidence.startswith(f"'{date.text}'"):
+            date.evidence = evidence  # the mention that dated the article: its own reasoning, not a loop through it
+        else:
+            date.evidence = f"{why}; reference {reference} ({evidence})"
         last_year_seen = value.year if spec.kind != "weekday" else last_year_seen
 
 

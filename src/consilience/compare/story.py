@@ -94,14 +94,13 @@ def _fill_story_dates(story: Story, articles: list[Article]) -> None:
             # cite the earliest mention in an article that dates itself, not one resolved from a borrowed day
             rank = (not article.reference_evidence.startswith("same story as"), -date.start)
             if date.value not in evidence or rank > evidence[date.value][0]:
-                evidence[date.value] = (rank, f"'{date.text}' in {article.id}: {date.evidence}")
+                why = date.evidence.removeprefix(f"'{date.text}': ")
+                evidence[date.value] = (rank, f"'{date.text}' in {article.id}: {why}")
     if votes:
         best = max(votes, key=lambda d: (votes[d], d))
         story.event_date = best
         supporters = sorted({a.id for a in articles for d in a.dates if d.value == best and d.granularity == "day"})
-        story.event_date_evidence = (
-            f"{evidence[best][1]}; dated so by {len(supporters)} article(s): {', '.join(supporters)}"
-        )
+        story.event_date_evidence = f"{evidence[best][1]}; the day of {len(supporters)} article{'' if len(supporters) == 1 else 's'}: {', '.join(supporters)}"
     elif anchors:
         story.event_date = anchors.most_common(1)[0][0]
         story.event_date_evidence = "reference day of the articles (no dated event in the text)"
