@@ -380,3 +380,48 @@ def test_job_with_no_readable_input_says_so(spark: object, tmp_path: Path) -> No
     gz.write_bytes(gzip.compress(b"") + b"")
     report = run_job(spark, JobConfig(inputs=[str(gz)], output=str(tmp_path / "out2")))  # type: ignore[arg-type]
     assert report.articles == 0 and report.rejects == 1
+
+
+def test_job_clusters_with_the_pair_model_it_is_given(spark: object, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """--pair-model reaches the workers (read on the driver), the local engine agrees, and a load keeps the model."""
+    import dataclasses
+
+    import pyarrow.parquet as pq
+
+    from consilience.clean import clean_article
+    from consilience.cluster import PairModel, cluster_articles
+    from consilience.ingest import read_jsonl
+    from consilience.pipeline import mark_duplicates
+    from consilience.spark import JobConfig, SparkJobError, run_job
+
+    examples = sorted((Path(__file__).parent.parent / "examples").glob("*.jsonl"))
+    shipped = PairModel.load().to_dict()
+    for regime in shipped["regimes"].values():
+        regime["bias"] = -60.0  # a desk's model that never files two reports together
+    never = tmp_path / "never.json"
+    never.write_text(json.dumps(shipped), encoding="utf-8")
+    settings = dataclasses.replace(DEFAULT_SETTINGS, cluster_pair_model=str(never))
+    output = tmp_path / "output"
+    report = run_job(spark, JobConfig(inputs=[str(p) for p in examples], output=str(output), facts="none",
+                                      settings=settings))  # type: ignore[arg-type]  # fmt: skip
+    assert report.pair_model == str(never)
+    distributed = {r["article_id"]: r["story_id"] for r in pq.read_table(output / "assignments").to_pylist()}
+    articles = [clean_article(a) for p in examples for a in read_jsonl(p.read_text(encoding="utf-8"), str(p), [])]
+    mark_duplicates(articles, [])
+    local = {a: s.id for s in cluster_articles(articles, settings) for a in s.articles}
+    shipped_stories = {s.id for s in cluster_articles(articles)}
+    assert len(set(local.values())) == len(set(distributed.values())) == len(articles) > len(shipped_stories)
+
+    db = tmp_path / "store.db"
+    assert main(["spark", "load", str(output), "--db", str(db), "--json"]) == 0
+    capsys.readouterr()
+    with open_store(db) as store:
+        assert json.loads(store.get_state("pair_model") or b"{}")["regimes"]["long"]["bias"] == -60.0
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    bad = dataclasses.replace(DEFAULT_SETTINGS, cluster_pair_model=str(broken))
+    with pytest.raises(SparkJobError, match=r"broken\.json: not a pair model"):
+        run_job(spark, JobConfig(inputs=[str(examples[0])], output=str(tmp_path / "out2"), settings=bad))  # type: ignore[arg-type]
+    assert not (tmp_path / "out2").exists()

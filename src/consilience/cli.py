@@ -319,12 +319,7 @@ def _spark(args: argparse.Namespace) -> int:
               "pip install 'consilience[spark]'", file=sys.stderr)  # fmt: skip
         return EXIT_INPUT
     if args.spark_command == "run":
-        spark = job.spark_session(args.master or "local[*]", driver_memory=args.driver_memory)
-        report = job.run_job(
-            spark, job.config_from(args), log=lambda m: print(f"consilience spark: {m}", file=sys.stderr)
-        )
-        job.print_report(report, args.json)
-        return EXIT_OK
+        return job.run_command(args, "local[*]")
     with _open(args, create=True) as store, store.writer():
         loaded = load_results(args.output, store)
     if args.json:

@@ -50,7 +50,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ..errors import ConsilienceError
+from ..cluster.pairs import SHIPPED, PairModel
+from ..errors import ConsilienceError, InputError
 from ..ingest.files import WARC_SUFFIXES
 from ..settings import DEFAULT_SETTINGS, Settings
 from . import tasks
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 MARKER = "summary.json"
+PAIR_MODEL_FILE = "pair_model.json"  # a run with its own pair model: that model, for `consilience spark load`
 STATS_FILE = "term_stats.bin"  # an output folder holding this was written by this job and may be replaced
 FACT_MODES = ("all", "multi", "none")
 
@@ -90,6 +92,7 @@ class JobReport:
 
     output: str
     embedder: str = ""
+    pair_model: str = "shipped"  # or the file given with --pair-model (copied to PAIR_MODEL_FILE)
     files: int = 0
     records: int = 0
     articles: int = 0
@@ -146,11 +149,15 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
     from pyspark.sql.window import Window
 
     output = config.output.rstrip("/")
+    settings = config.settings
+    embedder = tasks.executor_embedder(settings.cluster_embedder).name
+    model_json = _pair_model_json(settings.cluster_pair_model, embedder)
     _prepare_output(output)
     work = f"{output}/_work"
-    settings = config.settings
-    report = JobReport(output=output, cores=spark.sparkContext.defaultParallelism,
-                       embedder=tasks.executor_embedder(settings.cluster_embedder).name)  # fmt: skip
+    report = JobReport(output=output, cores=spark.sparkContext.defaultParallelism, embedder=embedder,
+                       pair_model=settings.cluster_pair_model if model_json else SHIPPED)  # fmt: skip
+    if model_json:
+        _write_bytes(output, PAIR_MODEL_FILE, model_json.encode())
     clock = _Clock(report, log)
 
     # 1-2. records -> articles (or rejects)
@@ -261,7 +268,8 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
             .sortWithinPartitions("n_a")  # runs of one article, whose decoded state score_pairs keeps
         )
         scored = joined.mapInPandas(
-            lambda batches: tasks.score_pairs(batches, settings, stats.value, config.multilingual), tasks.PAIR_SCHEMA
+            lambda batches: tasks.score_pairs(batches, settings, stats.value, config.multilingual, model_json),
+            tasks.PAIR_SCHEMA,
         )
         copies = (
             articles.where(F.col("duplicate_of").isNotNull())
@@ -332,7 +340,9 @@ def run_job(spark: SparkSession, config: JobConfig, log: Callable[[str], None] =
         )
         total = report.articles
         clustered = placed.mapInPandas(
-            lambda batches: tasks.cluster_partition(batches, settings, stats.value, config.multilingual, total),
+            lambda batches: tasks.cluster_partition(
+                batches, settings, stats.value, config.multilingual, total, model_json
+            ),
             tasks.CLUSTERED_SCHEMA,
         )
         clustered.write.mode("overwrite").parquet(f"{work}/clustered")
@@ -605,6 +615,16 @@ def _prepare_output(output: str) -> None:
     path.mkdir(parents=True, exist_ok=True)
 
 
+def _pair_model_json(path: str, embedder: str) -> str:
+    """The JSON of the model at ``path`` (``--pair-model``), read here on the driver and sent to the workers with
+    their tasks (a cluster's workers need not see the file); ``""`` for the shipped one."""
+    try:
+        model = PairModel.chosen(path, embedder)
+    except InputError as error:
+        raise SparkJobError(str(error)) from None
+    return "" if model.shipped else json.dumps(model.to_dict())
+
+
 def _write_bytes(output: str, name: str, data: bytes) -> None:
     parts = urlsplit(output)
     if parts.scheme in ("", "file"):
@@ -669,6 +689,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-multilingual", action="store_true", help="compare cross-language pairs with the English embedder only"
     )
+    parser.add_argument("--pair-model", metavar="PATH", default="",
+                        help="cluster with a pair model fitted by `consilience train` (default: the shipped one)")  # fmt: skip
     parser.add_argument("--partitions", type=int, default=None, help="partitions for the story stage")
     parser.add_argument("--driver-memory", default="2g", help="driver memory in local mode (default 2g)")
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
@@ -679,7 +701,7 @@ def config_from(args: argparse.Namespace) -> JobConfig:
     return JobConfig(
         inputs=list(args.input), output=args.output, input_format=args.input_format, facts=args.facts,
         multilingual=not args.no_multilingual, partitions=args.partitions,
-        settings=dataclasses.replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder),
+        settings=dataclasses.replace(DEFAULT_SETTINGS, cluster_embedder=args.embedder, cluster_pair_model=args.pair_model),
     )  # fmt: skip
 
 
@@ -689,11 +711,19 @@ def main(argv: Sequence[str] | None = None, default_master: str | None = None) -
     add_run_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        spark = spark_session(args.master or default_master, driver_memory=args.driver_memory)
-        report = run_job(spark, config_from(args), log=lambda m: print(f"consilience spark: {m}", file=sys.stderr))
+        return run_command(args, default_master)
     except SparkJobError as error:
         print(f"consilience spark: error: {error}", file=sys.stderr)
         return error.exit_code
+
+
+def run_command(args: argparse.Namespace, default_master: str | None) -> int:
+    """Run the job of parsed ``run`` arguments and print its summary (``consilience spark run``, spark-submit)."""
+    config = config_from(args)
+    # a model file that cannot be used is said before Spark starts (run_job checks it again, for library callers)
+    _pair_model_json(config.settings.cluster_pair_model, tasks.executor_embedder(args.embedder).name)
+    spark = spark_session(args.master or default_master, driver_memory=args.driver_memory)
+    report = run_job(spark, config, log=lambda m: print(f"consilience spark: {m}", file=sys.stderr))
     print_report(report, args.json)
     return 0
 
@@ -704,7 +734,8 @@ def print_report(report: JobReport, as_json: bool) -> None:
         print(json.dumps(report.to_dict(), indent=2))
         return
     data = report.to_dict()
-    print(f"{report.articles:,} articles from {report.files} files ({report.rejects:,} rejects) -> "
+    rejects = f"{report.rejects:,} reject{'' if report.rejects == 1 else 's'}"
+    print(f"{report.articles:,} articles from {report.files} files ({rejects}) -> "
           f"{report.stories:,} stories ({report.multi_article_stories:,} with 2+ articles), "
           f"{report.facts:,} facts ({report.conflicts:,} conflicts)")  # fmt: skip
     cut = (f" ({report.segmented_components:,} components cut into {report.segments:,} segments)"
@@ -712,6 +743,8 @@ def print_report(report: JobReport, as_json: bool) -> None:
     print(f"{report.candidate_pairs:,} candidate pairs, {report.links:,} links, largest component "
           f"{report.largest_component:,} articles{cut}; {data['seconds_total']} s, {data['articles_per_second']} "
           f"articles/s on {report.cores} cores")  # fmt: skip
+    if report.pair_model != SHIPPED:
+        print(f"clustered with the pair model {report.pair_model} (kept as {report.output}/{PAIR_MODEL_FILE})")
     for reason, count in list(report.reject_reasons.items())[:5]:
         print(f"  reject: {count:,} x {reason}")
     print(f"outputs: {report.output}/{{articles,assignments,stories,facts,rejects}}")

@@ -24,7 +24,7 @@ from ..settings import DEFAULT_SETTINGS
 from ..store import Store
 from ..store.base import now
 from ..store.codec import SIGNAL_COLUMNS, row_to_signals, stats_from_bytes
-from .job import MARKER, STATS_FILE, SparkJobError
+from .job import MARKER, PAIR_MODEL_FILE, STATS_FILE, SparkJobError
 
 BATCH_STORIES = 200
 
@@ -72,7 +72,8 @@ def load_results(output: str | Path, store: Store, progress: Callable[[int], Non
             progress(report.articles)
     stats = (folder / STATS_FILE).read_bytes() if (folder / STATS_FILE).exists() else None
     embedder = str(summary.get("embedder") or "all-MiniLM-L6-v2-onnx-int8")
-    report.look_alikes, report.memberships = _store_judgements(store, loaded, embedder, stats)
+    own_model = (folder / PAIR_MODEL_FILE).read_text(encoding="utf-8") if (folder / PAIR_MODEL_FILE).exists() else ""
+    report.look_alikes, report.memberships = _store_judgements(store, loaded, embedder, stats, own_model)
     del loaded
     if store.get_state("counters") is None and report.articles:
         # a new store: the stream goes on from this run (its IDF, its stories reopenable by later articles)
@@ -85,15 +86,17 @@ def load_results(output: str | Path, store: Store, progress: Callable[[int], Non
                 store.put_state("embedder", embedder.encode())
             if stats is not None:
                 store.put_state("term_stats", stats)
+            if own_model:  # later ingests, moves and the web app judge with the model the run clustered with
+                store.put_state("pair_model", own_model.encode())
     return report
 
 
 def _store_judgements(store: Store, loaded: dict[str, list[ArticleSignals]], embedder: str,
-                      stats: bytes | None) -> tuple[int, int]:  # fmt: skip
+                      stats: bytes | None, model_json: str = "") -> tuple[int, int]:  # fmt: skip
     """Store each loaded story's look-alikes among the stories of this load, and its articles' memberships, as an
     ingest run does; how many stories have look-alikes, and how many articles a membership.
 
-    Judged by the pair model of the run's embedder, with the run's IDF, from
+    Judged by the run's pair model (``model_json``, else the shipped one of its embedder), with the run's IDF, from
     the signals the run computed (nothing is embedded again, except leads in
     other languages than English when a cross-language pair needs them). The
     loaded stories are retired, so a membership has no active rival story.
@@ -111,7 +114,8 @@ def _store_judgements(store: Store, loaded: dict[str, list[ArticleSignals]], emb
     # the signals carry the run's vectors, so the clusterer's own embedder is never called here: a hashing one of the
     # same width spares loading a model (multilingual-e5 loads on first use, when a pair crosses languages)
     width = len(states[0].members[0].dense)
-    clusterer = StreamClusterer(DEFAULT_SETTINGS, HashingEmbedder(width), model=PairModel.for_embedder(embedder))
+    model = PairModel.from_json(model_json, PAIR_MODEL_FILE) if model_json else PairModel.for_embedder(embedder)
+    clusterer = StreamClusterer(DEFAULT_SETTINGS, HashingEmbedder(width), model=model)
     if stats is not None:
         clusterer.stats = stats_from_bytes(stats)
     for state in states:

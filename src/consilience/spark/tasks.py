@@ -93,9 +93,10 @@ def executor_embedder(name: str) -> Embedder:
 
 
 @functools.lru_cache(maxsize=2)
-def pair_model(embedder: str) -> PairModel:
-    """The shipped pair model for ``embedder``'s vectors (the file the local engine reads)."""
-    return PairModel.for_embedder(embedder)
+def pair_model(embedder: str, model_json: str = "") -> PairModel:
+    """The run's pair model: ``model_json`` (a user's model, read on the driver), else the shipped one for
+    ``embedder``'s vectors (the file the local engine reads)."""
+    return PairModel.from_json(model_json, "the run's pair model") if model_json else PairModel.for_embedder(embedder)
 
 
 @functools.lru_cache(maxsize=2)
@@ -324,7 +325,11 @@ def _key_hash(text: str) -> int:
 
 # -- stage 4: scoring candidate pairs --------------------------------------------------------------------------------
 def score_pairs(
-    batches: Iterator[pd.DataFrame], settings: Settings, stats_bytes: bytes, multilingual: bool = True
+    batches: Iterator[pd.DataFrame],
+    settings: Settings,
+    stats_bytes: bytes,
+    multilingual: bool = True,
+    model_json: str = "",
 ) -> Iterator[pd.DataFrame]:
     """Candidate pairs (both sides' signals, columns suffixed ``_a``/``_b``) -> pairs worth linking.
 
@@ -334,7 +339,7 @@ def score_pairs(
     republished).
     """
     stats = term_stats(stats_bytes)
-    model = pair_model(executor_embedder(settings.cluster_embedder).name)
+    model = pair_model(executor_embedder(settings.cluster_embedder).name, model_json)
     embedder = get_multilingual_embedder() if multilingual else None
     threshold = settings.near_duplicate_jaccard
     link = settings.spark_link_probability
@@ -426,6 +431,7 @@ def cluster_partition(
     stats_bytes: bytes,
     multilingual: bool = True,
     total: int | None = None,
+    model_json: str = "",
 ) -> Iterator[pd.DataFrame]:
     """Articles of whole components (or component segments), in stream order -> their stories (``CLUSTERED_SCHEMA``).
 
@@ -480,7 +486,7 @@ def cluster_partition(
                     stats = PartialStreamStats(whole, own.pop(lane_key), total or rows_seen)
                     clusterer = StreamClusterer(
                         settings, embedder=embedder, multilingual="auto" if multilingual else None,
-                        model=pair_model(embedder.name),
+                        model=pair_model(embedder.name, model_json),
                     )  # fmt: skip
                     clusterer.stats = stats
                     lane = lanes[lane_key] = _Lane(clusterer, stats, lane_key[1], last[lane_key])
