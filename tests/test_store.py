@@ -74,6 +74,7 @@ def test_ingest_files_stories_and_reingest_changes_nothing(store_location: str, 
     assert report.added == 20 and not report.failed
     first = partition(store_location)
     assert sum(len(s) for s in first) == 20
+    assert report.new_stories == len(first)  # stories started and then merged into another are not new ones
     assert all(len({a[:6] for a in story}) == 1 for story in first)  # no story mixes the quake and the heist
     assert frozenset(f"ecb-20_{n}ecb" for n in range(1, 6)) in first  # the five quake reports are one story
     again = ingest(store_location, EXAMPLE_FILES, hashing_embedder)

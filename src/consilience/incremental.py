@@ -50,7 +50,7 @@ class IngestReport:
     added: int = 0
     duplicates: dict[str, int] = field(default_factory=dict)  # reason -> count
     republished: int = 0
-    new_stories: int = 0
+    new_stories: int = 0  # stories this run started that still stand at its end (not merged into another)
     skipped: int = 0  # empty after cleaning, or too long
     failed: list[str] = field(default_factory=list)  # inputs that could not be read, with the reason
     warnings: list[str] = field(default_factory=list)
@@ -76,6 +76,7 @@ class Ingestor:
         self.progress = progress or (lambda added: None)
         self._changed: set[str] = set()  # stories changed since their look-alikes were last stored
         self._merged: set[str] = set()  # ...and those merged away meanwhile, whose look-alikes go
+        self._started: set[str] = set()  # stories started since the last finish(), counted in new_stories
 
     # -- sources ----------------------------------------------------------------------------------------------
     def ingest_sources(self, sources: Sequence[str], reader: SourceReader, report: IngestReport) -> IngestReport:
@@ -140,6 +141,7 @@ class Ingestor:
                 self._persist(events, report)
                 self._save_state()
         standing = (set(report.changed_stories) | self._changed) - self._merged
+        self._started = set()
         report.changed_stories = sorted(standing, key=_natural)
         if self._changed:
             clusterer = self.clusterer
@@ -280,11 +282,15 @@ class Ingestor:
                     report.republished += 1
                 if event.kind == "new":
                     report.new_stories += 1
+                    self._started.add(event.story)
                 if event.kind == "move" and event.other:
                     touched[event.other] = None  # the story it left
             elif event.kind == "merge" and event.other:
                 store.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", (event.story, event.other))
                 touched[event.other] = None
+                if event.other in self._started:  # started by this run and merged away: not a new story after all
+                    self._started.discard(event.other)
+                    report.new_stories -= 1
         merged_into = {e.other: e.story for e in events if e.kind == "merge" and e.other}
         self._changed.update(touched)
         self._merged.update(merged_into)
