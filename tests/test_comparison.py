@@ -267,6 +267,21 @@ def test_rounding_is_not_a_conflict() -> None:
     assert _by_status(result, FactStatus.CONFLICT) == []
 
 
+def test_two_open_bounds_neither_contradict_nor_corroborate_a_figure() -> None:
+    offers = _compare(
+        "The deal is said to be for eight years and could be worth up to $180 million to the first baseman.",
+        "The Angels are reportedly offering the first baseman eight years and at least $160 million.",
+    )
+    assert [
+        f for f in offers.facts if f.slot
+    ] == []  # "up to 180" and "at least 160" overlap: no conflict, and no one figure stated twice
+    stated = _compare(
+        "The deal is said to be worth up to $180 million to the first baseman over eight years.",
+        "The first baseman signed an eight-year deal worth $175 million, the team said.",
+    )
+    assert [(f.slot, f.status) for f in stated.facts if f.slot] == [("offer (USD)", FactStatus.CORROBORATED)]
+
+
 def test_ages_of_different_people_are_not_a_conflict_but_one_persons_are() -> None:
     apart = _compare(
         "Police allege Eric Allen Kirkpatrick, 61, opened fire at a Vancouver office Christmas party Friday.",

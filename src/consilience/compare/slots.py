@@ -33,6 +33,7 @@ import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 
 import numpy as np
 
@@ -160,12 +161,32 @@ def _facts_of_slot(
         status = FactStatus.UPDATED if updates else FactStatus.CONFLICT
         facts.append(_slot_fact(story_id, slot, measure, figures_in, claims, similarity, status, involved, updates))
     for index, cluster in enumerate(clusters):
-        if index in clashing or len(article_sets[index]) < 2:
+        if index in clashing or len(article_sets[index]) < 2 or not _corroborating(cluster, claims, settings):
             continue
         facts.append(
             _slot_fact(story_id, slot, measure, cluster, claims, similarity, FactStatus.CORROBORATED, [cluster], [])
         )
     return facts
+
+
+def _corroborating(cluster: list[_Figure], claims: list[Claim], settings: Settings) -> bool:
+    """Two sources in ``cluster`` state one value: both exact and compatible, one's value within the other's bound,
+    or the same bound. "Up to $180 million" and "at least $160 million" do not contradict each other, and do not
+    state one figure either."""
+    for a, b in itertools.combinations(cluster, 2):
+        if claims[a.claim].article.id == claims[b.claim].article.id:
+            continue
+        open_a, open_b = (f.quantity.qualifier in _BOUNDS for f in (a, b))
+        if not (open_a and open_b):
+            return True  # _value_clusters put them together: compatible
+        if a.quantity.qualifier == b.quantity.qualifier and compatible(
+            dataclass_replace(a.quantity, qualifier="exact"), dataclass_replace(b.quantity, qualifier="exact"), settings
+        ):
+            return True
+    return False
+
+
+_BOUNDS = frozenset({"more-than", "at-least", "less-than", "at-most"})
 
 
 def _is_topic_figure(claim: Claim, quantity: Quantity, settings: Settings) -> bool:
