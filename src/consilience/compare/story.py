@@ -100,7 +100,10 @@ def _fill_story_dates(story: Story, articles: list[Article]) -> None:
         best = max(votes, key=lambda d: (votes[d], d))
         story.event_date = best
         supporters = sorted({a.id for a in articles for d in a.dates if d.value == best and d.granularity == "day"})
-        story.event_date_evidence = f"{evidence[best][1]}; the day of {len(supporters)} article{'' if len(supporters) == 1 else 's'}: {', '.join(supporters)}"
+        articles_word = "article" if len(supporters) == 1 else "articles"
+        story.event_date_evidence = (
+            f"{evidence[best][1]}; the day of {len(supporters)} {articles_word}: {', '.join(supporters)}"
+        )
     elif anchors:
         story.event_date = anchors.most_common(1)[0][0]
         story.event_date_evidence = "reference day of the articles (no dated event in the text)"
