@@ -18,14 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from collections import defaultdict
 from pathlib import Path
 
-from consilience.annotate import annotate_articles
-from consilience.compare import compare_story
-from consilience.evaluate.datasets import load_labelled
-from consilience.model import Article, FactStatus, Story
-from consilience.pipeline import mark_duplicates
+from conflict_audit import compared_stories
+
+from consilience.model import FactStatus
 
 
 def main() -> None:
@@ -35,16 +32,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    dataset = load_labelled(args.dataset)
-    stories: dict[str, list[Article]] = defaultdict(list)
-    for article in dataset.articles:
-        stories[dataset.gold[article.id]].append(article)
     corroborated = []
-    facts = 0
-    for story_id, articles in sorted(stories.items()):
-        mark_duplicates(articles, [])
-        annotate_articles(articles)
-        compared = compare_story(Story(id=story_id, articles=[a.id for a in articles]), articles)
+    facts = stories = 0
+    for story_id, compared in compared_stories(args.dataset):
+        stories += 1
         facts += len(compared.facts)
         for fact in compared.facts:
             if fact.status == FactStatus.CORROBORATED:
@@ -53,7 +44,7 @@ def main() -> None:
                     "mentions": [{"article": m.article, "sentence": m.sentence, "text": m.text} for m in fact.mentions],
                 })  # fmt: skip
     drawn = random.Random(args.seed).sample(corroborated, min(args.sample, len(corroborated)))
-    summary = {"stories": len(stories), "facts": facts, "corroborated": len(corroborated), "sample": drawn}
+    summary = {"stories": stories, "facts": facts, "corroborated": len(corroborated), "sample": drawn}
     if args.json:
         print(json.dumps(summary, indent=1))
         return
