@@ -54,7 +54,7 @@ def main() -> None:
         for mention in item["mentions"]:
             print(f"       {mention['article']} #{mention['sentence']} | {mention['text'][:150]}")
     print(
-        f"\n{len(stories)} stories, {facts} facts, {len(corroborated)} corroborated; {len(drawn)} drawn (seed {args.seed})"
+        f"\n{stories} stories, {facts} facts, {len(corroborated)} corroborated; {len(drawn)} drawn (seed {args.seed})"
     )
 
 
