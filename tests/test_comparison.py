@@ -344,6 +344,27 @@ def _dataset_rows() -> dict[str, dict[str, str]]:
     return rows
 
 
+def test_one_reports_sentences_on_different_things_are_different_facts() -> None:
+    """ECB+ topic 3: a report's conviction and shooting sentences, each matched in other reports, were one fact."""
+    from consilience.evaluate.datasets import load_labelled
+
+    path = DATASETS / "ecbplus-dev.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (datasets live in ../shared, outside the repository)")
+    dataset = load_labelled(path)
+    articles = [a for a in dataset.articles if dataset.gold[a.id] == "ecb-3-ecb"]
+    annotate_articles(articles)
+    result = compare_story(Story(id="s", articles=[a.id for a in articles]), articles)
+    by_id = {a.id: a for a in articles}
+    convicted = by_id["ecb-3_1ecb"].sentences[7].text
+    shooting = by_id["ecb-3_1ecb"].sentences[27].text
+    assert convicted.startswith("Nichols, 37, was found guilty") and shooting.startswith("He burst into the courtroom")
+    (fact,) = [f for f in result.facts  # the aligned sentences' fact (slot facts hold its figures: "37")
+               if not f.slot and any(m.article == "ecb-3_1ecb" and m.sentence == 7 for m in f.mentions)]  # fmt: skip
+    assert fact.status == FactStatus.CORROBORATED
+    assert not any(m.article == "ecb-3_1ecb" and m.sentence == 27 for m in fact.mentions)
+
+
 def test_gold_evidence_is_exact_text_of_its_story() -> None:
     rows = _dataset_rows()
     gold = json.loads(GOLD.read_text(encoding="utf-8"))

@@ -121,7 +121,13 @@ def _claims(articles: list[Article]) -> list[Claim]:
 
 
 def _align(claims: list[Claim], settings: Settings, embedder: Embedder) -> tuple[list[list[int]], np.ndarray]:
-    """Group claims of different articles that say the same thing (union of best-match links)."""
+    """Group claims of different articles that say the same thing (union of best-match links).
+
+    Links are taken strongest first; two groups join only when their sentences match on average
+    (``fact_group_mean``) and the sentences of one article they would put together say one thing
+    (``fact_link``): an article's conviction, escape and shooting sentences, each matched in
+    another report, are three facts, not one.
+    """
     if not claims:
         return [], np.zeros((0, 0), dtype=np.float32)
     vectors = embedder.encode([c.text for c in claims])
@@ -163,6 +169,9 @@ def _align(claims: list[Claim], settings: Settings, embedder: Embedder) -> tuple
         ]
         if cross and float(np.mean(cross)) < settings.fact_group_mean:
             continue  # joining would chain two different facts through one sentence
+        if any(score[i, j] < settings.fact_link for i in members[root_a] for j in members[root_b]
+               if claims[i].article is claims[j].article):  # fmt: skip
+            continue  # one source's two sentences in one fact say it alike (headline and lead), else two facts
         parent[root_a] = root_b
         members[root_b].extend(members.pop(root_a))
     groups: dict[int, list[int]] = defaultdict(list)
