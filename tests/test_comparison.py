@@ -371,7 +371,7 @@ def test_gold_evidence_is_exact_text_of_its_story() -> None:
     assert len(gold["stories"]) >= 30
     for story in gold["stories"]:
         types = {item["type"] for item in story["items"]}
-        assert types <= {"conflict", "update", "corroborated", "trap", "ambiguous"}
+        assert types <= {"conflict", "update", "corroborated", "trap", "ambiguous", "apart"}
         for item in story["items"]:
             assert len({m["article"] for m in item["mentions"]}) >= 2, item
             for mention in item["mentions"]:
@@ -394,6 +394,29 @@ def test_evaluate_comparison_on_two_gold_stories(tmp_path: Path, capsys: pytest.
     assert report["conflicts"]["gold"] == 1 and report["conflicts"]["found"] == 1
     assert report["traps"]["false_conflicts"] == 0
     assert report["corroborations"]["recall"] >= 0.5
+
+
+def test_evaluate_comparison_counts_sentences_on_different_things_given_as_one_fact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _dataset_rows()
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    (story,) = [s for s in gold["stories"] if s["story"] == "ecb-30-ecb"]
+    apart = [i for i in story["items"] if i["type"] == "apart"]
+    assert apart  # India's cable cut and "the second large-scale Internet outage in Egypt this year"
+    subset = tmp_path / "gold.json"
+    subset.write_text(json.dumps({"stories": [{"story": "ecb-30-ecb", "items": apart}]}))
+    assert main(["evaluate", "comparison", str(subset), str(DATASETS / "ecbplus-dev.jsonl"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["apart"] == {"gold": len(apart), "joined": 0}
+    together = {"type": "apart", "slot": "one fact, told as two", "mentions": [
+        {"article": "ecb-30_4ecb", "evidence": "Yemen and Sudan were also having phone and Internet difficulties"},
+        {"article": "ecb-30_10ecb", "evidence": "phone and internet difficults had spread to Yemen, Sudan"}]}  # fmt: skip
+    subset.write_text(json.dumps({"stories": [{"story": "ecb-30-ecb", "items": [together]}]}))
+    assert main(["evaluate", "comparison", str(subset), str(DATASETS / "ecbplus-dev.jsonl"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["apart"] == {"gold": 1, "joined": 1}  # the scorer sees a joined pair: one fact holds both
+    assert report["apart_joined"] == ["ecb-30-ecb/apart/one fact, told as two"]
 
 
 def test_evaluate_comparison_refuses_a_broken_gold_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -952,12 +952,14 @@ def _evaluate_comparison(args: argparse.Namespace) -> int:
     )
     table.add_row("corroborated", str(scores.gold_corroborated), "", "", f"{scores.corroboration_recall:.3f}")
     table.add_row("traps (false conflicts)", str(scores.gold_traps), str(scores.traps_hit), "", "")  # fmt: skip
+    if scores.gold_apart:
+        table.add_row("apart (joined in one fact)", str(scores.gold_apart), str(scores.apart_joined), "", "")
     console = Console(width=_output_columns() or PIPED_COLUMNS)
     console.print(table)
     console.print(f"annotation {scores.seconds_annotate:.1f} s, comparison {scores.seconds_compare:.1f} s")
     if args.verbose:
         for title, lines in (("false conflicts", scores.false_conflicts), ("missed conflicts", scores.missed_conflicts),
-                             ("traps hit", scores.traps),
+                             ("traps hit", scores.traps), ("apart sentences joined", scores.joined),
                              ("missed corroborations", scores.missed_corroborations)):  # fmt: skip
             if lines:
                 console.print(f"[bold]{title}[/]", highlight=False)

@@ -10,7 +10,10 @@ substrings of the articles' texts, one per source sentence.
 - ``trap``: figures that look like a conflict and are not (a conversion,
   rounding, two different slots, another time);
 - ``ambiguous``: the annotator could not decide; a predicted conflict there
-  neither counts for nor against.
+  neither counts for nor against;
+- ``apart``: sentences of different sources that say different things; a
+  predicted fact holding two of them (whatever its status) tells a reader one
+  source backs what it does not say.
 
 Each gold story is compared as one story (its gold articles; clustering is
 measured by ``evaluate clustering``). A predicted fact *covers* a gold item in
@@ -37,7 +40,7 @@ from ..pipeline import mark_duplicates
 from ..settings import DEFAULT_SETTINGS, Settings
 from .datasets import LabelledDataset
 
-ITEM_TYPES = ("conflict", "update", "corroborated", "trap", "ambiguous")
+ITEM_TYPES = ("conflict", "update", "corroborated", "trap", "ambiguous", "apart")
 
 
 @dataclass
@@ -94,12 +97,15 @@ class ComparisonScores:
     updates_found: int = 0
     corroborated_found: int = 0
     traps_hit: int = 0  # traps a predicted conflict matched
+    gold_apart: int = 0
+    apart_joined: int = 0  # apart items a predicted fact matched: sentences on different things given as one fact
     seconds_annotate: float = 0.0
     seconds_compare: float = 0.0
     false_conflicts: list[str] = field(default_factory=list)
     missed_conflicts: list[str] = field(default_factory=list)
     missed_corroborations: list[str] = field(default_factory=list)
     traps: list[str] = field(default_factory=list)
+    joined: list[str] = field(default_factory=list)
 
     @property
     def conflict_precision(self) -> float:
@@ -140,9 +146,11 @@ class ComparisonScores:
             "corroborations": {"recall": round(self.corroboration_recall, 4), "gold": self.gold_corroborated,
                                "found": self.corroborated_found},
             "traps": {"gold": self.gold_traps, "false_conflicts": self.traps_hit},
+            "apart": {"gold": self.gold_apart, "joined": self.apart_joined},
             "seconds": {"annotate": round(self.seconds_annotate, 2), "compare": round(self.seconds_compare, 2)},
             "false_conflicts": self.false_conflicts, "missed_conflicts": self.missed_conflicts,
             "missed_corroborations": self.missed_corroborations, "traps_hit": self.traps,
+            "apart_joined": self.joined,
         }  # fmt: skip
 
 
@@ -266,6 +274,7 @@ def _score_story(gold_story: GoldStory, facts: list[Fact], scores: ComparisonSco
     scores.gold_updates += len(by_type["update"])
     scores.gold_corroborated += len(by_type["corroborated"])
     scores.gold_traps += len(by_type["trap"])
+    scores.gold_apart += len(by_type["apart"])
     conflicts = [f for f in facts if f.status == FactStatus.CONFLICT]
     updates = [f for f in facts if f.status == FactStatus.UPDATED]
     scores.predicted_conflicts += len(conflicts)
@@ -290,6 +299,10 @@ def _score_story(gold_story: GoldStory, facts: list[Fact], scores: ComparisonSco
         if any(_matches(fact, item) for item in by_type["update"]):
             scores.updates_right += 1
     scores.updates_found += sum(any(_matches(f, item) for f in updates) for item in by_type["update"])
+    for item in by_type["apart"]:
+        if any(_matches(f, item) for f in facts):
+            scores.apart_joined += 1
+            scores.joined.append(item.name)
     corroborated = [f for f in facts if f.status == FactStatus.CORROBORATED]
     for item in by_type["corroborated"]:
         if any(_matches(f, item) for f in corroborated):
