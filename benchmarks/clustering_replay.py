@@ -31,14 +31,13 @@ import json
 import random
 import statistics
 import time
-import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from consilience.cluster.pairs import PairModel
 from consilience.cluster.stream import StoryLedger, StreamClusterer
-from consilience.cluster.train import dataset_signals, signal_variants
+from consilience.cluster.train import dataset_signals, hashed_undated, signal_variants
 from consilience.embed import get_embedder
 from consilience.evaluate.datasets import load_labelled
 from consilience.evaluate.metrics import score_clustering
@@ -60,8 +59,7 @@ def replay(signals: list, model: PairModel, settings: Settings = DEFAULT_SETTING
 
 def shuffled_undated(signals: list) -> list:
     """``signals`` with the dated ones first, in order, then the undated ones in a fixed hash order of their ids."""
-    undated = sorted((s for s in signals if s.time is None), key=lambda s: (zlib.crc32(s.id.encode("utf-8")), s.id))
-    return [s for s in signals if s.time is not None] + undated
+    return hashed_undated(signals)
 
 
 def setting_overrides(items: list[str]) -> dict[str, Any]:

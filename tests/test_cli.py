@@ -191,6 +191,22 @@ def test_train_fits_a_pair_model_that_stories_and_evaluate_use(
     assert "--threshold long=2: give REGIME=P" in capsys.readouterr().err
 
 
+def test_a_model_fitted_on_undated_stories_does_not_depend_on_how_the_file_is_sorted(tmp_path: Path) -> None:
+    """Labelled files are often sorted by story; met in that order, undated articles teach the layout."""
+    labelled = _labelled_examples(tmp_path / "by-story.jsonl")  # undated, one story after the other
+    lines = labelled.read_text(encoding="utf-8").splitlines()
+    interleaved = tmp_path / "interleaved.jsonl"
+    interleaved.write_text("\n".join(lines[::2] + lines[1::2]) + "\n", encoding="utf-8")
+    models = {}
+    for order in ("hashed", "file"):
+        for path in (labelled, interleaved):
+            out = tmp_path / f"{path.stem}-{order}.json"
+            assert main(["train", str(path), "--out", str(out), "--undated-order", order]) == EXIT_OK
+            models[order, path.stem] = json.loads(out.read_text())["regimes"]
+    assert models["hashed", "by-story"] == models["hashed", "interleaved"]  # the default: the sort does not matter
+    assert models["file", "by-story"] != models["file", "interleaved"]  # the file's order: it does
+
+
 def test_a_bad_pair_model_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from consilience.cluster.pairs import PairModel
 

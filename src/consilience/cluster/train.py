@@ -123,11 +123,23 @@ def signal_variants(
     return variants
 
 
+def hashed_undated(signals: Sequence[ArticleSignals]) -> list[ArticleSignals]:
+    """``signals`` with the dated ones first, in order, then the undated ones in a fixed hash order of their ids.
+
+    Labelled files are often sorted by story; undated articles met in that order
+    teach a model that an article's story is the one still growing (a layout no
+    real stream has), so a user's model meets them in this order instead.
+    """
+    undated = sorted((s for s in signals if s.time is None), key=lambda s: (zlib.crc32(s.id.encode("utf-8")), s.id))
+    return [s for s in signals if s.time is not None] + undated
+
+
 def file_pair_sets(
     dataset: LabelledDataset,
     signals: Sequence[ArticleSignals],
     stories_per_day: Sequence[int],
     drop_dates: Sequence[float] = (),
+    undated_order: str = "file",
 ) -> list[tuple[str, PairSet]]:
     """Teacher-forced pairs of a file and of each of its copies (:func:`signal_variants`), named as the variants.
 
@@ -135,13 +147,15 @@ def file_pair_sets(
     copies it is trained on. A copy with dates removed gives only its pairs of
     an undated article and a dated story (the ``-half`` regimes); the plain
     regimes learn from every pair with an undated side of the file and its
-    re-dated copies, as they did before the ``-half`` ones existed.
+    re-dated copies, as they did before the ``-half`` ones existed. With
+    ``undated_order="hashed"`` each copy's undated articles are met in
+    :func:`hashed_undated` order, not the file's.
     """
     variants = signal_variants(dataset, signals, stories_per_day, drop_dates)
     without_dates = {f"{dataset.name}-{fraction:g}-undated" for fraction in drop_dates}
     out = []
     for name, variant in variants:
-        pairs = teacher_forced_pairs(variant, dataset.gold)
+        pairs = teacher_forced_pairs(hashed_undated(variant) if undated_order == "hashed" else variant, dataset.gold)
         for regime in REGIMES:
             if name in without_dates and not regime.endswith("-half"):
                 pairs.rows[regime], pairs.labels[regime], pairs.weights[regime] = [], [], []
@@ -299,6 +313,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(one copy per F), so that the model meets undated reports of dated stories; a file's copies share its weight",
     )
     parser.add_argument(
+        "--undated-order",
+        choices=("hashed", "file"),
+        default="hashed",
+        help="the order undated articles are met in while fitting: hashed (default; a file sorted by story would "
+        "teach the model its layout) or the file's (how the shipped model was fitted, on the development files)",
+    )
+    parser.add_argument(
         "--no-base",
         action="store_true",
         help="fit only on the data, as the shipped models were: a regime without pairs never joins, a '-dated' or "
@@ -338,7 +359,7 @@ def fit(args: argparse.Namespace, log: Callable[[str], None] = lambda line: prin
         dataset = load_labelled(path, field=args.field)
         files.append(TrainingFile(dataset.name, len(dataset.articles), dataset.stories))
         signals = dataset_signals(dataset, settings, cache=cache)
-        for name, pairs in file_pair_sets(dataset, signals, args.redate_undated, args.drop_dates):
+        for name, pairs in file_pair_sets(dataset, signals, args.redate_undated, args.drop_dates, args.undated_order):
             counts = {r: (len(pairs.labels[r]), sum(pairs.labels[r])) for r in REGIMES}
             log(f"{name}: pairs (total, same story) per regime {counts}")
             sets.append(pairs)
