@@ -2,7 +2,8 @@
 
     python benchmarks/clustering_cv.py ../shared/datasets/{ecbplus-dev,basil-dev,meantime-xling,uci-headlines,allsides-dev}.jsonl \
         --cache /tmp/cache2 [--model M.json] [--folds 2] [--l2 0.001 0.01] [--redate-undated 30 300] \
-        [--by-topic ecbplus-dev] [--set SETTING=NUMBER] [--threshold REGIME=P] [--drop-dates 0.25 0.5] [--json]
+        [--by-topic ecbplus-dev] [--set SETTING=NUMBER] [--threshold REGIME=P] [--drop-dates 0.25 0.5] \
+        [--undated-order file hashed] [--shuffle-undated] [--json]
 
 The shipped pair model is fitted on every story of the development files and
 its thresholds were chosen by replaying those same files, so the replay
@@ -27,7 +28,10 @@ in place of the shipped one (the other regimes keep theirs). ``--drop-dates F...
 adds replay rows with a share F of each dated file's dates removed, as in
 ``clustering_replay.py``; ``--train-drop-dates F...`` fits the held-out models with
 other such copies (``--train-drop-dates`` alone: none; the ``-half`` regimes then learn
-from the undated reports of dated stories the files hold themselves).
+from the undated reports of dated stories the files hold themselves). ``--undated-order file
+hashed`` fits one held-out model per order undated articles are met in while fitting (the
+shipped model: the files' own); ``--shuffle-undated`` adds a replay row per file with its
+undated articles in a hashed order.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import zlib
 from dataclasses import replace
 from pathlib import Path
 
-from clustering_replay import replay, setting_overrides, topics_of
+from clustering_replay import replay, setting_overrides, shuffled_undated, topics_of
 
 from consilience.cluster.pairs import PairModel
 from consilience.cluster.train import SHIPPED_THRESHOLDS, dataset_signals, file_pair_sets, signal_variants, train
@@ -63,13 +67,17 @@ def subset(dataset: LabelledDataset, keep: set[str]) -> LabelledDataset:
 
 
 def fit(
-    train_sets: list[tuple[LabelledDataset, list]], l2: float, thresholds: dict[str, float], drop_dates: list[float]
+    train_sets: list[tuple[LabelledDataset, list]],
+    l2: float,
+    thresholds: dict[str, float],
+    drop_dates: list[float],
+    undated_order: str = "file",
 ) -> PairModel:
     """The pair model fitted as the shipped one is, on these (dataset, signals) pairs."""
     sets = [
         pairs
         for dataset, signals in train_sets
-        for _, pairs in file_pair_sets(dataset, signals, TRAIN_REDATE, drop_dates)
+        for _, pairs in file_pair_sets(dataset, signals, TRAIN_REDATE, drop_dates, undated_order)
     ]
     return train(sets, thresholds, l2)
 
@@ -95,6 +103,10 @@ def main() -> int:
         metavar="F",
         help=f"the held-out models' --drop-dates (default: the shipped model's, {TRAIN_DROP_DATES})",
     )
+    parser.add_argument("--undated-order", nargs="+", choices=("file", "hashed"), default=["file"],
+                        help="fit the held-out models meeting undated articles in these orders (one column each)")  # fmt: skip
+    parser.add_argument("--shuffle-undated", action="store_true",
+                        help="also replay each file with its undated articles in a hashed order (a ~shuffled row)")  # fmt: skip
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     thresholds = dict(SHIPPED_THRESHOLDS)
@@ -118,7 +130,9 @@ def main() -> int:
         signals = dataset_signals(dataset, settings, cache=Path(args.cache))
         group = topics_of(path) if dataset.name in args.by_topic else {}
         files.append((dataset, signals, group))
-    columns = ["fitted on all stories", *(f"held out, l2 {l2:g}" for l2 in args.l2)]
+    fits = [(l2, order) for l2 in args.l2 for order in args.undated_order]
+    columns = ["fitted on all stories", *(f"held out, l2 {l2:g}" + (f", {order}" if len(args.undated_order) > 1 else "")
+                                         for l2, order in fits)]  # fmt: skip
     scores: dict[str, dict[str, list[float]]] = {}
     for fold in range(args.folds):
         held: list[tuple[LabelledDataset, list]] = []
@@ -130,9 +144,12 @@ def main() -> int:
                 part = subset(dataset, keep)
                 ids = {a.id for a in part.articles}
                 into.append((part, [s for s in signals if s.id in ids]))
-        models = [shipped, *(fit(rest, l2, thresholds, args.train_drop_dates) for l2 in args.l2)]
+        models = [shipped, *(fit(rest, l2, thresholds, args.train_drop_dates, order) for l2, order in fits)]
         for dataset, signals in held:
-            for name, variant in signal_variants(dataset, signals, args.redate_undated, args.drop_dates):
+            variants = signal_variants(dataset, signals, args.redate_undated, args.drop_dates)
+            if args.shuffle_undated and any(s.time is None for s in signals):
+                variants.insert(1, (f"{dataset.name}~shuffled", shuffled_undated(signals)))
+            for name, variant in variants:
                 row = scores.setdefault(name, {c: [] for c in columns})
                 for column, model in zip(columns, models, strict=True):
                     story_of, _ = replay(variant, model, settings)
