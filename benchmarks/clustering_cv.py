@@ -42,10 +42,17 @@ import zlib
 from dataclasses import replace
 from pathlib import Path
 
-from clustering_replay import replay, setting_overrides, shuffled_undated, topics_of
+from clustering_replay import replay, setting_overrides, topics_of
 
 from consilience.cluster.pairs import PairModel
-from consilience.cluster.train import SHIPPED_THRESHOLDS, dataset_signals, file_pair_sets, signal_variants, train
+from consilience.cluster.train import (
+    SHIPPED_THRESHOLDS,
+    dataset_signals,
+    file_pair_sets,
+    hashed_undated,
+    signal_variants,
+    train,
+)
 from consilience.embed import get_embedder
 from consilience.evaluate.datasets import LabelledDataset, load_labelled
 from consilience.evaluate.metrics import score_clustering
@@ -148,7 +155,7 @@ def main() -> int:
         for dataset, signals in held:
             variants = signal_variants(dataset, signals, args.redate_undated, args.drop_dates)
             if args.shuffle_undated and any(s.time is None for s in signals):
-                variants.insert(1, (f"{dataset.name}~shuffled", shuffled_undated(signals)))
+                variants.insert(1, (f"{dataset.name}~shuffled", hashed_undated(signals)))
             for name, variant in variants:
                 row = scores.setdefault(name, {c: [] for c in columns})
                 for column, model in zip(columns, models, strict=True):

@@ -26,6 +26,8 @@ import collections
 import copy
 from pathlib import Path
 
+from editor_training import reviewed
+
 from consilience.cluster import KeepingArchive, StoryLedger, StreamClusterer
 from consilience.cluster.pairs import PairModel
 from consilience.cluster.train import dataset_signals
@@ -169,13 +171,7 @@ def main() -> int:
     for k in (10, 50, 100, 200):
         if k > len(queue):
             break
-        fixed = dict(story_of)
-        for _, article, is_alone in queue[:k]:
-            if is_alone:
-                homes = collections.Counter(
-                    fixed[a] for a in gold[dataset.gold[article]] if a != article and fixed[a] != fixed[article]
-                )
-                fixed[article] = homes.most_common(1)[0][0] if homes else f"editor:{article}"
+        fixed = reviewed(story_of, [(p, article) for p, article, _ in queue], dataset.gold, k)
         gains.append(f"{k}: {score_clustering(dataset.gold, fixed).bcubed_f1:.4f}")
     print(f"BCubed F1 {before:.4f}; after an editor reviews the first k and moves the strays: " + ", ".join(gains))
     return 0

@@ -57,11 +57,6 @@ def replay(signals: list, model: PairModel, settings: Settings = DEFAULT_SETTING
     return story_of, len(signals) / max(seconds, 1e-9)
 
 
-def shuffled_undated(signals: list) -> list:
-    """``signals`` with the dated ones first, in order, then the undated ones in a fixed hash order of their ids."""
-    return hashed_undated(signals)
-
-
 def setting_overrides(items: list[str]) -> dict[str, Any]:
     """``SETTING=NUMBER`` strings (``--set``) as keyword arguments for ``dataclasses.replace(DEFAULT_SETTINGS, ...)``."""
     overrides: dict[str, Any] = {}
@@ -139,7 +134,7 @@ def main() -> int:
         signals = dataset_signals(dataset, settings, cache=Path(args.cache))
         variants = signal_variants(dataset, signals, args.redate_undated, args.drop_dates)
         if args.shuffle_undated and any(s.time is None for s in signals):
-            variants.insert(1, (f"{dataset.name}~shuffled", shuffled_undated(signals)))
+            variants.insert(1, (f"{dataset.name}~shuffled", hashed_undated(signals)))
         for name, variant in variants:
             story_of, speed = replay(variant, model, settings)
             scores = score_clustering(dataset.gold, story_of)

@@ -30,11 +30,11 @@ import copy
 from pathlib import Path
 
 from clustering_cv import fit, fold_of, subset
-from clustering_replay import replay, shuffled_undated
+from clustering_replay import replay
 
 from consilience.cluster.pairs import PairModel
 from consilience.cluster.stream import KeepingArchive, StoryLedger, StreamClusterer
-from consilience.cluster.train import SHIPPED_THRESHOLDS, dataset_signals, file_pair_sets, train
+from consilience.cluster.train import SHIPPED_THRESHOLDS, dataset_signals, file_pair_sets, hashed_undated, train
 from consilience.evaluate.datasets import LabelledDataset, load_labelled
 from consilience.evaluate.metrics import score_clustering
 from consilience.settings import DEFAULT_SETTINGS
@@ -123,7 +123,7 @@ def main() -> int:
         later_ids, archive_ids = {a.id for a in later.articles}, {a.id for a in archive.articles}
         later_signals = [s for s in signals if s.id in later_ids]
         if args.shuffle_undated:
-            later_signals = shuffled_undated(later_signals)
+            later_signals = hashed_undated(later_signals)
         archive_signals = [s for s in signals if s.id in archive_ids]
         story_of, queue = clustered_with_queue(archive_signals, start)
         labels = {"archive unreviewed": story_of, "archive gold": archive.gold}
