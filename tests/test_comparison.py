@@ -83,6 +83,9 @@ def test_ranges_model_names_and_tickers_are_not_figures() -> None:
     assert _figures("Priority will be to recover the SEA-ME-WE 4 cable") == []
     # ...but a headline in capitals keeps its figures
     assert [q.amount for q in _figures("BROOKLYN MOTHER OF 12 KILLED IN GANG SHOOTING")] == [12]
+    # scores as ECB+'s tokenised text writes them were "2 run", "0 lead" and "8 record" corroborated across reports
+    assert _figures("to fuel a 15 - 2 run that turned a 47 - 44 Creighton lead") == []
+    assert _figures("The Chargers reached the playoffs with an 8 - 8 record.") == []
 
 
 def test_vague_hundreds_are_not_figures_and_dozens_multiply() -> None:
@@ -152,6 +155,12 @@ def test_the_second_figure_of_a_comparison_counts_the_same_thing() -> None:
          [("shot", False)]),
         ("Brooklyn Mother of 13 Zurana Horton shot and killed in a gang shooting", [("children", False)]),
         ("some 420 passengers and crew", [("passengers and crew", False)]),
+        # ECB+ audit of corroborated facts: an apposition between the count and its predicate; a count of one and an
+        # irregular plural count the noun after them ("threw" and "emptied" were counted)
+        ("Police said at least three people, a man and two women, were killed in the fire - bomb attack.",
+         [("killed", False), ("women", True)]),
+        ("During the unrest, one protester threw a petrol bomb.", [("protester", False)]),
+        ("In December 2008, three men emptied almost all of the stock of gems", [("men", False)]),
     ],
 )  # fmt: skip
 def test_slots(text: str, expected: list[tuple[str, bool]]) -> None:
@@ -280,6 +289,22 @@ def test_two_open_bounds_neither_contradict_nor_corroborate_a_figure() -> None:
         "The first baseman signed an eight-year deal worth $175 million, the team said.",
     )
     assert [(f.slot, f.status) for f in stated.facts if f.slot] == [("offer (USD)", FactStatus.CORROBORATED)]
+
+
+def test_one_as_a_pronoun_and_counts_of_different_things_corroborate_nothing() -> None:
+    """ECB+ audit: "no one expected" and "if one occurred" were one corroborated figure, 1, and four people treated
+    in hospital corroborated at least three killed."""
+    pronouns = _compare(
+        "No one expected this, at least not this soon, the coach said.",
+        "No one expected the attack, police said.",
+        "A strike, if one occurred, would be horrible.",
+    )
+    assert [f for f in pronouns.facts if f.kind == "quantity" or f.slot] == []
+    tolls = _compare(
+        "Four people - one with broken bones, 3 with breathing problems - are treated in nearby hospitals.",
+        "Police said at least three people, a man and two women, were killed in the fire - bomb attack.",
+    )
+    assert [f for f in tolls.facts if f.status != FactStatus.SINGLE_SOURCE] == []
 
 
 def test_ages_of_different_people_are_not_a_conflict_but_one_persons_are() -> None:

@@ -128,8 +128,8 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
     if plain and not is_word:
         if re.fullmatch(r"1[5-9]\d\d|20\d\d", raw_number) or _DATE_BEFORE.search(before) or _DATE_AFTER.search(after):
             return None  # a year, a day of a month, an ordinal or a clock time: the date stage owns it
-        if re.search(r"(\d[-–/.]\s?|:)$", before) or re.match(r"^\s?[-–:/]\s?\d", after):
-            return None  # a score, a range end or a time
+        if re.search(r"(\d[-–/.]\s?|\d\s[-–]\s|:)$", before) or re.match(r"^\s?[-–:/]\s?\d", after):
+            return None  # a score, a range end or a time ("15-2 run", and "15 - 2 run" as tokenised text has it)
     if scale_word in ("m", "b", "k", "t") and not currency_prefix:
         return None  # "5 m" is metres more often than millions without a currency
     if scale_word:
@@ -154,7 +154,7 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
         ):
             unit = "magnitude"
         else:
-            noun = _counted_noun(after)
+            noun = _counted_noun(after, singular=amount == 1)
             if noun:
                 unit = noun
             elif is_word and not re.match(r"^\s*-\s*years?\s*-\s*old\b", after, re.I):
@@ -195,12 +195,22 @@ def _is_model_name(before: str) -> bool:
     return code is not None and any(c.islower() for c in before[max(0, code.start() - 20) : code.start()])
 
 
-def _counted_noun(after: str) -> str | None:
-    """The noun a bare number counts: "four robbers burst" -> robbers, "three bank workers" -> workers."""
+# plurals without an s: "three men emptied" counts men (a second word is kept only after a singular noun, "bank workers")
+# ("police", "staff" or "crew" are left out: "police officers", "crew members")
+_IRREGULAR_PLURALS = frozenset({"people", "men", "women", "children", "personnel", "feet", "cattle", "sheep", "deer"})
+
+
+def _counted_noun(after: str, singular: bool = False) -> str | None:
+    """The noun a bare number counts: "four robbers burst" -> robbers, "three bank workers" -> workers.
+
+    A count of one (``singular``) counts the singular noun right after it: "one protester threw", not "threw".
+    """
     match = _COUNT_NOUN.match(after.lower())
     if not match:
         return None
     first, second = match.group(1), match.group(2)
+    if (singular and len(first) >= 3 and first not in _STOP_NOUNS) or first in _IRREGULAR_PLURALS:
+        return first
     joined = re.match(r"^\s+([a-z]{3,})\s+and\s+([a-z]{3,})\b", after.lower())
     if joined and first.endswith("s") and joined.group(2) not in _STOP_NOUNS:
         return f"{joined.group(1)} and {joined.group(2)}"  # "420 passengers and crew" is not "246 passengers"

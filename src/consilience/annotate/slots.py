@@ -49,6 +49,11 @@ _AGE_BEFORE = re.compile(
 )
 # the clause around a number ends at these (a comma ends it too unless a number follows it at once)
 _CLAUSE_END = re.compile(r"[;:()\[\]\"“”]|,\s(?!\d)|\.\s|\b(?:while|whereas|but|after|before|because|although|when)\b")
+# a counted noun's apposition, between commas: its predicate follows it
+_APPOSITION = re.compile(
+    r"^(\s*[a-z]+),\s(?:a|an|including|mostly|all|both|one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s"
+    r"[^,;:.()]{0,40},(?=\s)"
+)
 _PART_BEFORE = re.compile(
     r"(?:\b(?:increased|increases|increase|rose|risen|rises|fell|fallen|falls|dropped|grew|climbed|jumped|went up|"
     r"went down|raised|lowered|revised up|revised down)\s+by\s+$)|"  # a change ("increased by 1,300"), not a total
@@ -167,6 +172,7 @@ def _clause(text: str, quantity: Quantity) -> tuple[str, str]:
     if ends:
         before = before[ends[-1].end() :]
     after = re.sub(r"^\s*\([^)]{0,40}\)", " ", after)  # "1,150 kilometers (700 miles) southeast of"
+    after = _APPOSITION.sub(r"\1", after)  # "three people, a man and two women, were killed"
     first = _CLAUSE_END.search(after)
     if first is not None:
         after = after[: first.start()]

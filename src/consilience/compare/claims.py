@@ -46,8 +46,15 @@ WEAK_UNITS = {"hour", "day", "night", "week", "month", "year", "degree"}
 
 
 def is_strong(quantity: Quantity) -> bool:
-    """Money or a measured unit: figures worth comparing (not "two of them")."""
-    return bool(quantity.currency or (quantity.unit and quantity.unit not in WEAK_UNITS))
+    """Money, a measured unit or a count of a noun: figures worth comparing (not "two of them").
+
+    A count whose word after it is no noun (``slot`` None: "if one occurred", "no one expected") is no figure.
+    """
+    if quantity.currency:
+        return True
+    if not quantity.unit or quantity.unit in WEAK_UNITS:
+        return False
+    return quantity.measure != "count" or quantity.slot is not None
 
 
 def value_dict(quantity: Quantity, article: Article) -> dict[str, object]:

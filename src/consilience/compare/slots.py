@@ -80,6 +80,8 @@ def slot_facts(
                 # corroborates it, set against another value only as the count of the story's subject (see above)
                 if quantity.slot is None and not is_strong(quantity):
                     continue
+                if quantity.amount == 1 and (quantity.measure == "count" or not is_strong(quantity)):
+                    continue  # "one man told", "one night": a determiner more often than a figure to corroborate
                 subject = _NO_ROLE
                 comparable = quantity.slot in topics and _is_topic_figure(claim, quantity, settings)
             if quantity.slot == "distance":
