@@ -161,6 +161,7 @@ def test_the_second_figure_of_a_comparison_counts_the_same_thing() -> None:
          [("killed", False), ("women", True)]),
         ("During the unrest, one protester threw a petrol bomb.", [("protester", False)]),
         ("In December 2008, three men emptied almost all of the stock of gems", [("men", False)]),
+        ("Ty Lawson posted 16 points and eight assists in the win.", [("point", True), ("assist", True)]),
     ],
 )  # fmt: skip
 def test_slots(text: str, expected: list[tuple[str, bool]]) -> None:
@@ -305,6 +306,26 @@ def test_one_as_a_pronoun_and_counts_of_different_things_corroborate_nothing() -
         "Police said at least three people, a man and two women, were killed in the fire - bomb attack.",
     )
     assert [f for f in tolls.facts if f.status != FactStatus.SINGLE_SOURCE] == []
+
+
+def test_sentences_counting_one_thing_differently_are_two_facts() -> None:
+    """ECB+ audit: a round-up's "25 points and 16 rebounds" and another game's "22 points and nine rebounds" were one
+    corroborated fact; the same counts, or two people's ages, keep sentences together."""
+    games = _compare(
+        "Louisville's Earl Clark finished his team's victory with 25 points and 16 rebounds, both career highs.",
+        "Earl Clark finished with 22 points and nine rebounds as Louisville beat South Florida.",
+    )
+    assert [(f.status, len(f.articles)) for f in games.facts] == [(FactStatus.SINGLE_SOURCE, 1)] * 2
+    same = _compare(
+        "Ty Lawson added 16 points for the Tar Heels, and Danny Green had 14.",
+        "Danny Green scored 14 points, while Ty Lawson posted 16 points and eight assists in the win.",
+    )
+    assert [(f.status, len(f.articles)) for f in same.facts] == [(FactStatus.CORROBORATED, 2)]
+    ages = _compare(
+        "Police say Vishwanand Subryan, 23, struck Raj Chohan with his car as she walked to the temple.",
+        "Raj Chohan, 59, was struck by a car driven by Vishwanand Subryan as she walked to the temple, police say.",
+    )
+    assert [(f.status, len(f.articles)) for f in ages.facts] == [(FactStatus.CORROBORATED, 2)]
 
 
 def test_ages_of_different_people_are_not_a_conflict_but_one_persons_are() -> None:

@@ -212,7 +212,7 @@ def _counted_noun(after: str, singular: bool = False) -> str | None:
     if (singular and len(first) >= 3 and first not in _STOP_NOUNS) or first in _IRREGULAR_PLURALS:
         return first
     joined = re.match(r"^\s+([a-z]{3,})\s+and\s+([a-z]{3,})\b", after.lower())
-    if joined and first.endswith("s") and joined.group(2) not in _STOP_NOUNS:
+    if joined and first.endswith("s") and joined.group(2) not in _STOP_NOUNS and joined.group(2) not in _NUMBER_WORDS:
         return f"{joined.group(1)} and {joined.group(2)}"  # "420 passengers and crew" is not "246 passengers"
     if len(first) >= 3 and first.endswith("s") and first not in _STOP_NOUNS:
         return first

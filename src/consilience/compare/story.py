@@ -124,9 +124,11 @@ def _align(claims: list[Claim], settings: Settings, embedder: Embedder) -> tuple
     """Group claims of different articles that say the same thing (union of best-match links).
 
     Links are taken strongest first; two groups join only when their sentences match on average
-    (``fact_group_mean``) and the sentences of one article they would put together say one thing
+    (``fact_group_mean``), the sentences of one article they would put together say one thing
     (``fact_link``): an article's conviction, escape and shooting sentences, each matched in
-    another report, are three facts, not one.
+    another report, are three facts, not one; and no two sentences of different articles count
+    one thing differently (:func:`_counts_clash`: "25 points and 16 rebounds" and "22 points and
+    nine rebounds" are two games).
     """
     if not claims:
         return [], np.zeros((0, 0), dtype=np.float32)
@@ -144,6 +146,7 @@ def _align(claims: list[Claim], settings: Settings, embedder: Embedder) -> tuple
     for index, claim in enumerate(claims):
         by_article[claim.article.id].append(index)
     score = similarity + settings.fact_overlap_weight * _overlap_matrix(claims)
+    counts = [_counts(claim) for claim in claims]
     members: dict[int, list[int]] = {i: [i] for i in range(len(claims))}
     candidates: list[tuple[float, int, int]] = []
     article_ids = list(by_article)
@@ -177,7 +180,63 @@ def _align(claims: list[Claim], settings: Settings, embedder: Embedder) -> tuple
     groups: dict[int, list[int]] = defaultdict(list)
     for index in range(len(claims)):
         groups[find(index)].append(index)
-    return list(groups.values()), similarity
+    return [
+        part for group in groups.values() for part in _without_clashing_counts(group, claims, counts, score, settings)
+    ], similarity
+
+
+def _without_clashing_counts(
+    group: list[int],
+    claims: list[Claim],
+    counts: list[dict[str, list[Quantity]]],
+    score: np.ndarray,
+    settings: Settings,
+) -> list[list[int]]:
+    """``group``, and apart from it each sentence that counts a thing differently from other sources in it.
+
+    The sentence with the most such clashes leaves first (the least like the rest on a tie), until none is left.
+    """
+    group = list(group)
+    apart: list[list[int]] = []
+    while True:
+        clashes = {
+            i: sum(1 for j in group if claims[i].article is not claims[j].article
+                   and counts[j] and _counts_clash(counts[i], counts[j], settings))
+            for i in group if counts[i]
+        }  # fmt: skip
+        worst = max(clashes, key=lambda i: (clashes[i], -float(np.mean([score[i, j] for j in group]))), default=None)
+        if worst is None or clashes[worst] == 0:
+            return [group, *apart]
+        group.remove(worst)
+        apart.append([worst])
+
+
+def _counts(claim: Claim) -> dict[str, list[Quantity]]:
+    """The counts a sentence gives, by what they count ("point", "killed", "age"), conversions left out."""
+    found: dict[str, list[Quantity]] = defaultdict(list)
+    for quantity in claim.article.quantities:
+        same_sentence = quantity.sentence == claim.sentence and quantity.conversion_of is None
+        # ages are a person's, and two people's ages in one fact are no clash ("Subryan, 23" and "Chohan, 59")
+        if same_sentence and quantity.slot and quantity.slot != "age" and quantity.measure == "count":
+            found[quantity.slot].append(quantity)
+    return found
+
+
+def _counts_clash(a: dict[str, list[Quantity]], b: dict[str, list[Quantity]], settings: Settings) -> bool:
+    """Whether two sentences count one thing with values neither also gives ("14 rifles" against "six rifles").
+
+    Such sentences speak of two things (two games, one seizure and a season's total, a victim's age and the
+    suspect's) far more often than they contradict each other on one: counts of nouns are not set against each
+    other within a fact (see :func:`_conflict`), so linking them would show two different statements as one
+    corroborated fact. Tolls and other counts with an event role are still set against each other story-wide
+    (:mod:`.slots`).
+    """
+    for slot in a.keys() & b.keys():
+        ours, theirs = a[slot], b[slot]
+        if any(compatible(x, y, settings) for x in ours for y in theirs):
+            continue
+        return True
+    return False
 
 
 def _overlap_matrix(claims: list[Claim]) -> np.ndarray:
