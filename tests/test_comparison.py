@@ -326,6 +326,12 @@ def test_sentences_counting_one_thing_differently_are_two_facts() -> None:
         "Raj Chohan, 59, was struck by a car driven by Vishwanand Subryan as she walked to the temple, police say.",
     )
     assert [(f.status, len(f.articles)) for f in ages.facts] == [(FactStatus.CORROBORATED, 2)]
+    # a toll's part of a list counts a subset: "killed two women and a man" is no "2 killed" against three
+    toll = _compare(
+        "Three bank workers died after demonstrators hurled a petrol bomb into the Marfin bank branch in Athens.",
+        "A petrol bomb hurled into an Athens branch of the Marfin bank killed two women and a man.",
+    )
+    assert [(f.status, len(f.articles)) for f in toll.facts] == [(FactStatus.CORROBORATED, 2)]
 
 
 def test_ages_of_different_people_are_not_a_conflict_but_one_persons_are() -> None:

@@ -212,12 +212,18 @@ def _without_clashing_counts(
 
 
 def _counts(claim: Claim) -> dict[str, list[Quantity]]:
-    """The counts a sentence gives, by what they count ("point", "killed", "age"), conversions left out."""
+    """The counts a sentence gives, by what they count ("point", "killed"), conversions left out.
+
+    Ages are left out (a person's: "Subryan, 23" and "Chohan, 59" in one fact are no clash), and so is a toll's
+    part of a list, which counts a subset ("killed two women and a man"; "25 points and 16 rebounds" count all).
+    """
     found: dict[str, list[Quantity]] = defaultdict(list)
     for quantity in claim.article.quantities:
-        same_sentence = quantity.sentence == claim.sentence and quantity.conversion_of is None
-        # ages are a person's, and two people's ages in one fact are no clash ("Subryan, 23" and "Chohan, 59")
-        if same_sentence and quantity.slot and quantity.slot != "age" and quantity.measure == "count":
+        if quantity.sentence != claim.sentence or quantity.conversion_of is not None:
+            continue
+        if quantity.part and quantity.slot in ROLES:
+            continue
+        if quantity.slot and quantity.slot != "age" and quantity.measure == "count":
             found[quantity.slot].append(quantity)
     return found
 
