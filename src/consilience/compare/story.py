@@ -126,9 +126,9 @@ def _align(claims: list[Claim], settings: Settings, embedder: Embedder) -> tuple
     Links are taken strongest first; two groups join only when their sentences match on average
     (``fact_group_mean``), the sentences of one article they would put together say one thing
     (``fact_link``): an article's conviction, escape and shooting sentences, each matched in
-    another report, are three facts, not one; and no two sentences of different articles count
-    one thing differently (:func:`_counts_clash`: "25 points and 16 rebounds" and "22 points and
-    nine rebounds" are two games).
+    another report, are three facts, not one. Last, a sentence that counts one thing differently
+    from another source's in its group leaves it (:func:`_without_clashing_counts`: "25 points and
+    16 rebounds" and "22 points and nine rebounds" are two games).
     """
     if not claims:
         return [], np.zeros((0, 0), dtype=np.float32)
@@ -231,8 +231,8 @@ def _counts(claim: Claim) -> dict[str, list[Quantity]]:
 def _counts_clash(a: dict[str, list[Quantity]], b: dict[str, list[Quantity]], settings: Settings) -> bool:
     """Whether two sentences count one thing with values neither also gives ("14 rifles" against "six rifles").
 
-    Such sentences speak of two things (two games, one seizure and a season's total, a victim's age and the
-    suspect's) far more often than they contradict each other on one: counts of nouns are not set against each
+    Such sentences speak of two things (two games, one seizure and the warship's total so far) far more often
+    than they contradict each other on one: counts of nouns are not set against each
     other within a fact (see :func:`_conflict`), so linking them would show two different statements as one
     corroborated fact. Tolls and other counts with an event role are still set against each other story-wide
     (:mod:`.slots`).
