@@ -334,6 +334,21 @@ def test_sentences_counting_one_thing_differently_are_two_facts() -> None:
     assert [(f.status, len(f.articles)) for f in toll.facts] == [(FactStatus.CORROBORATED, 2)]
 
 
+def test_a_count_said_of_a_person_is_corroborated_by_the_same_persons() -> None:
+    """ECB+ audit: "17 points" of three players in a round-up were one corroborated figure."""
+    players = _compare(
+        "Earl Clark actually had 17 points in the first eight minutes of the game.",
+        "Tyler Smith added 17 points for the Vols before a knee injury late in overtime.",
+        "Oliver McNally had 17 points for the Crimson, who recorded their first win over a ranked team.",
+    )
+    assert [f for f in players.facts if f.slot] == []
+    one = _compare(
+        "Ty Lawson added 16 points for the Tar Heels in the win.",
+        "Point guard Ty Lawson also chipped in 16 points, though coach Roy Williams looked frustrated.",
+    )
+    assert [(f.slot, f.status, len(f.articles)) for f in one.facts if f.slot] == [("point", FactStatus.CORROBORATED, 2)]
+
+
 def test_ages_of_different_people_are_not_a_conflict_but_one_persons_are() -> None:
     apart = _compare(
         "Police allege Eric Allen Kirkpatrick, 61, opened fire at a Vancouver office Christmas party Friday.",

@@ -125,7 +125,6 @@ def _facts_of_slot(
     role, measure, _time, _subject = key
     slot = role or "figure"
     clusters = _value_clusters(figures, settings)
-    article_sets = [{claims[f.claim].article.id for f in cluster} for cluster in clusters]
     # a source "also states" a group's value only with a figure about as precise ("a magnitude 6 quake" does not
     # state 6.1)
     stating = []
@@ -163,7 +162,18 @@ def _facts_of_slot(
         status = FactStatus.UPDATED if updates else FactStatus.CONFLICT
         facts.append(_slot_fact(story_id, slot, measure, figures_in, claims, similarity, status, involved, updates))
     for index, cluster in enumerate(clusters):
-        if index in clashing or len(article_sets[index]) < 2 or not _corroborating(cluster, claims, settings):
+        if index in clashing:
+            continue
+        if _subject == _NO_ROLE and measure == "count":
+            # a count said of a person is corroborated by the same count of the same person (or of no one named):
+            # "Clark had 17 points" and "Tyler Smith added 17 points" are two players of a round-up
+            owners = {id(f): _owner(claims[f.claim].article, f.quantity) for f in cluster}
+            cluster = [f for f in cluster if any(
+                claims[g.claim].article.id != claims[f.claim].article.id
+                and (owners[id(f)] is None or owners[id(g)] is None or owners[id(f)] == owners[id(g)])
+                for g in cluster
+            )]  # fmt: skip
+        if len({claims[f.claim].article.id for f in cluster}) < 2 or not _corroborating(cluster, claims, settings):
             continue
         facts.append(
             _slot_fact(story_id, slot, measure, cluster, claims, similarity, FactStatus.CORROBORATED, [cluster], [])
@@ -358,6 +368,19 @@ def _subject(article: Article, quantity: Quantity) -> str | None:
         if mention.end <= quantity.start and _APPOSITION.fullmatch(article.text[mention.end : quantity.start]):
             return mention.entity_id
     return None
+
+
+def _owner(article: Article, quantity: Quantity) -> str | None:
+    """The person a count is said of: the nearest one named in its sentence shortly before it ("Tyler Smith added 17
+    points", "Danny Green (14 points)"); None when there is none."""
+    before = [m for m in article.entities if m.sentence == quantity.sentence and m.entity_id and m.label == "PERSON"
+              and m.end <= quantity.start and quantity.start - m.end <= _OWNER_REACH
+              and not _CLAUSE_BREAK.search(article.text[m.end : quantity.start])]  # fmt: skip
+    return max(before, key=lambda m: m.end).entity_id if before else None
+
+
+_OWNER_REACH = 30  # characters between a person's name and the count said of them ("Clark actually had 17 points")
+_CLAUSE_BREAK = re.compile(r"[;:.]|,\s|\b(?:and|while|but|after)\b")
 
 
 def _reference_place(article: Article, quantity: Quantity) -> str | None:
