@@ -8,7 +8,8 @@ person; the figures of one key in two or more independent articles become one
 fact:
 
 - ``corroborated`` when all values are compatible (rounding, approximations and
-  open bounds tolerated);
+  open bounds tolerated), and a count said of a person ("Tyler Smith added 17
+  points") only by the same count of the same person or of no one named;
 - ``updated`` when the values differ but each later report moves the value on
   (a rising toll with later publication times, or a value stated as revised:
   "rose to", "climbed to");
@@ -122,7 +123,7 @@ def _facts_of_slot(
     settings: Settings,
     stated: dict[str, list[Quantity]],
 ) -> list[Fact]:
-    role, measure, _time, _subject = key
+    role, measure, _time, subject = key
     slot = role or "figure"
     clusters = _value_clusters(figures, settings)
     # a source "also states" a group's value only with a figure about as precise ("a magnitude 6 quake" does not
@@ -164,7 +165,7 @@ def _facts_of_slot(
     for index, cluster in enumerate(clusters):
         if index in clashing:
             continue
-        if _subject == _NO_ROLE and measure == "count":
+        if subject == _NO_ROLE and measure == "count":
             # a count said of a person is corroborated by the same count of the same person (or of no one named):
             # "Clark had 17 points" and "Tyler Smith added 17 points" are two players of a round-up
             owners = {id(f): _owner(claims[f.claim].article, f.quantity) for f in cluster}
