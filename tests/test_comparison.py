@@ -17,6 +17,7 @@ from consilience.annotate.quantities import extract_quantities
 from consilience.annotate.slots import assign_slots
 from consilience.cli import EXIT_INPUT, main
 from consilience.compare import compare_story
+from consilience.evaluate.comparison import DRAWN_LABELS, ITEM_TYPES
 from consilience.model import Article, FactStatus, Quantity, Sentence, Story, StoryComparison
 
 from .conftest import DATASETS, REPO
@@ -438,9 +439,10 @@ def test_gold_evidence_is_exact_text_of_its_story() -> None:
     assert len(gold["stories"]) >= 30
     for story in gold["stories"]:
         types = {item["type"] for item in story["items"]}
-        assert types <= {"conflict", "update", "corroborated", "trap", "ambiguous", "apart"}
+        assert types <= set(ITEM_TYPES)
         for item in story["items"]:
             assert len({m["article"] for m in item["mentions"]}) >= 2, item
+            assert item["type"] != "drawn" or item["label"] in DRAWN_LABELS, item
             for mention in item["mentions"]:
                 record = rows[mention["article"]]
                 assert record["story"] == story["story"]
@@ -484,6 +486,33 @@ def test_evaluate_comparison_counts_sentences_on_different_things_given_as_one_f
     report = json.loads(capsys.readouterr().out)
     assert report["apart"] == {"gold": 1, "joined": 1}  # the scorer sees a joined pair: one fact holds both
     assert report["apart_joined"] == ["ecb-30-ecb/apart/one fact, told as two"]
+
+
+def test_evaluate_comparison_scores_drawn_pairs_as_corroboration_precision(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _dataset_rows()
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    (story,) = [s for s in gold["stories"] if s["story"] == "ecb-14-ecb"]
+    drawn = [i for i in story["items"] if i["type"] == "drawn"]
+    assert {i["label"] for i in drawn} >= {"right"}
+    quote = next(i for i in drawn if i["mentions"][0]["evidence"].startswith('"People are asked to avoid'))
+    # the same store's two sentences, on different things, labelled wrong: no corroborated fact holds both
+    apart = {"type": "drawn", "slot": "the statement, and the firefighters", "label": "wrong", "mentions": [
+        {"article": "ecb-14_4ecb", "evidence": "A statement from Waitrose said damage to the building had been"},
+        {"article": "ecb-14_1ecb", "evidence": "More than 50 firefighters tackled the blaze"}]}  # fmt: skip
+    subset = tmp_path / "gold.json"
+    subset.write_text(json.dumps({"stories": [{"story": "ecb-14-ecb", "items": [quote, apart]}]}))
+    assert main(["evaluate", "comparison", str(subset), str(DATASETS / "ecbplus-dev.jsonl"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["drawn"]["gold"] == {"right": 1, "wrong": 1}
+    assert report["drawn"]["joined"] == {"right": 1}
+    assert report["drawn"]["precision"] == 1.0 and report["drawn"]["recall_right"] == 1.0
+    assert report["drawn_wrong_joined"] == []
+    apart["label"] = "maybe"
+    subset.write_text(json.dumps({"stories": [{"story": "ecb-14-ecb", "items": [apart]}]}))
+    assert main(["evaluate", "comparison", str(subset), str(DATASETS / "ecbplus-dev.jsonl")]) == EXIT_INPUT
+    assert "label must be one of right, partly, wrong" in capsys.readouterr().err
 
 
 def test_evaluate_comparison_refuses_a_broken_gold_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -954,12 +954,18 @@ def _evaluate_comparison(args: argparse.Namespace) -> int:
     table.add_row("traps (false conflicts)", str(scores.gold_traps), str(scores.traps_hit), "", "")  # fmt: skip
     if scores.gold_apart:
         table.add_row("apart (joined in one fact)", str(scores.gold_apart), str(scores.apart_joined), "", "")
+    if scores.gold_drawn:
+        drawn, joined = sum(scores.gold_drawn.values()), sum(scores.drawn_joined.values())
+        table.add_row("drawn corroborations: right", str(drawn), str(joined), f"{scores.drawn_precision:.3f}",
+                      f"{scores.drawn_recall:.3f}")  # fmt: skip
+        table.add_row("drawn: right or partly", "", "", f"{scores.drawn_precision_lenient:.3f}", "")
     console = Console(width=_output_columns() or PIPED_COLUMNS)
     console.print(table)
     console.print(f"annotation {scores.seconds_annotate:.1f} s, comparison {scores.seconds_compare:.1f} s")
     if args.verbose:
         for title, lines in (("false conflicts", scores.false_conflicts), ("missed conflicts", scores.missed_conflicts),
                              ("traps hit", scores.traps), ("apart sentences joined", scores.joined),
+                             ("drawn pairs labelled wrong, still corroborated", scores.drawn_wrong),
                              ("missed corroborations", scores.missed_corroborations)):  # fmt: skip
             if lines:
                 console.print(f"[bold]{title}[/]", highlight=False)

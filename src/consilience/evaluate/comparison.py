@@ -13,7 +13,13 @@ substrings of the articles' texts, one per source sentence.
   neither counts for nor against;
 - ``apart``: sentences of different sources that say different things; a
   predicted fact holding two of them (whatever its status) tells a reader one
-  source backs what it does not say.
+  source backs what it does not say;
+- ``drawn``: a pair of sentences drawn at random from the facts the comparison
+  once marked corroborated, labelled ``right`` (both state the fact),
+  ``partly`` (both on it, one says more or something else besides) or
+  ``wrong`` (they state different things): the share of right ones among the
+  pairs a corroborated fact still holds estimates the precision of
+  corroborations, which the hand-picked items above do not.
 
 Each gold story is compared as one story (its gold articles; clustering is
 measured by ``evaluate clustering``). A predicted fact *covers* a gold item in
@@ -27,6 +33,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +47,8 @@ from ..pipeline import mark_duplicates
 from ..settings import DEFAULT_SETTINGS, Settings
 from .datasets import LabelledDataset
 
-ITEM_TYPES = ("conflict", "update", "corroborated", "trap", "ambiguous", "apart")
+ITEM_TYPES = ("conflict", "update", "corroborated", "trap", "ambiguous", "apart", "drawn")
+DRAWN_LABELS = ("right", "partly", "wrong")
 
 
 @dataclass
@@ -62,6 +70,7 @@ class GoldItem:
     slot: str
     mentions: list[Evidence]
     note: str = ""
+    label: str = ""  # drawn items: right, partly or wrong
 
     @property
     def name(self) -> str:
@@ -99,6 +108,8 @@ class ComparisonScores:
     traps_hit: int = 0  # traps a predicted conflict matched
     gold_apart: int = 0
     apart_joined: int = 0  # apart items a predicted fact matched: sentences on different things given as one fact
+    gold_drawn: Counter[str] = field(default_factory=Counter)  # drawn pairs by label
+    drawn_joined: Counter[str] = field(default_factory=Counter)  # of those, still in one corroborated fact
     seconds_annotate: float = 0.0
     seconds_compare: float = 0.0
     false_conflicts: list[str] = field(default_factory=list)
@@ -106,6 +117,24 @@ class ComparisonScores:
     missed_corroborations: list[str] = field(default_factory=list)
     traps: list[str] = field(default_factory=list)
     joined: list[str] = field(default_factory=list)
+    drawn_wrong: list[str] = field(default_factory=list)  # drawn pairs labelled wrong that are still corroborated
+
+    @property
+    def drawn_precision(self) -> float:
+        """Right drawn pairs over drawn pairs a corroborated fact still holds."""
+        joined = sum(self.drawn_joined.values())
+        return self.drawn_joined["right"] / joined if joined else 1.0
+
+    @property
+    def drawn_precision_lenient(self) -> float:
+        """Right or partly right drawn pairs over drawn pairs a corroborated fact still holds."""
+        joined = sum(self.drawn_joined.values())
+        return (self.drawn_joined["right"] + self.drawn_joined["partly"]) / joined if joined else 1.0
+
+    @property
+    def drawn_recall(self) -> float:
+        """Drawn pairs labelled right that a corroborated fact still holds, over those labelled right."""
+        return self.drawn_joined["right"] / self.gold_drawn["right"] if self.gold_drawn["right"] else 1.0
 
     @property
     def conflict_precision(self) -> float:
@@ -147,10 +176,14 @@ class ComparisonScores:
                                "found": self.corroborated_found},
             "traps": {"gold": self.gold_traps, "false_conflicts": self.traps_hit},
             "apart": {"gold": self.gold_apart, "joined": self.apart_joined},
+            "drawn": {"gold": dict(self.gold_drawn), "joined": dict(self.drawn_joined),
+                      "precision": round(self.drawn_precision, 4),
+                      "precision_right_or_partly": round(self.drawn_precision_lenient, 4),
+                      "recall_right": round(self.drawn_recall, 4)},
             "seconds": {"annotate": round(self.seconds_annotate, 2), "compare": round(self.seconds_compare, 2)},
             "false_conflicts": self.false_conflicts, "missed_conflicts": self.missed_conflicts,
             "missed_corroborations": self.missed_corroborations, "traps_hit": self.traps,
-            "apart_joined": self.joined,
+            "apart_joined": self.joined, "drawn_wrong_joined": self.drawn_wrong,
         }  # fmt: skip
 
 
@@ -185,8 +218,11 @@ def load_gold(path: str | Path) -> list[GoldStory]:
                 value = mention.get("value")
                 evidence.append(Evidence(str(mention["article"]), str(mention["evidence"]),
                                          None if value is None else str(value)))  # fmt: skip
+            label_value = str(item.get("label", ""))
+            if item["type"] == "drawn" and label_value not in DRAWN_LABELS:
+                raise InputError(str(path), f"{label}: a drawn item's label must be one of {', '.join(DRAWN_LABELS)}")
             items.append(GoldItem(raw["story"], item["type"], str(item.get("slot", "")), evidence,
-                                  str(item.get("note", ""))))  # fmt: skip
+                                  str(item.get("note", "")), label_value))  # fmt: skip
         stories.append(GoldStory(raw["story"], items, [str(a) for a in raw.get("articles", [])]))
     return stories
 
@@ -304,6 +340,12 @@ def _score_story(gold_story: GoldStory, facts: list[Fact], scores: ComparisonSco
             scores.apart_joined += 1
             scores.joined.append(item.name)
     corroborated = [f for f in facts if f.status == FactStatus.CORROBORATED]
+    for item in by_type["drawn"]:
+        scores.gold_drawn[item.label] += 1
+        if any(_matches(f, item) for f in corroborated):
+            scores.drawn_joined[item.label] += 1
+            if item.label == "wrong":
+                scores.drawn_wrong.append(f"{item.name}: {item.note}" if item.note else item.name)
     for item in by_type["corroborated"]:
         if any(_matches(f, item) for f in corroborated):
             scores.corroborated_found += 1
