@@ -335,6 +335,20 @@ def test_sentences_counting_one_thing_differently_are_two_facts() -> None:
     assert [(f.status, len(f.articles)) for f in toll.facts] == [(FactStatus.CORROBORATED, 2)]
 
 
+def test_sentences_giving_different_shares_are_two_facts() -> None:
+    """Drawn pairs: "stocks plunged 5.4 per cent" and "closed down 3.9 percent" were one corroborated fact."""
+    stocks = _compare(
+        "But markets reacted to the violence with alarm as Greek stocks plunged 5.4 per cent.",
+        "But markets reacted with alarm as Greek stocks closed down 3.9 percent.",
+    )
+    assert [(f.status, len(f.articles)) for f in stocks.facts] == [(FactStatus.SINGLE_SOURCE, 1)] * 2
+    same = _compare(
+        "But markets reacted to the violence with alarm as Greek stocks plunged 3.9 per cent.",
+        "But markets reacted with alarm as Greek stocks closed down 3.9 percent.",
+    )
+    assert [(f.status, len(f.articles)) for f in same.facts if not f.slot] == [(FactStatus.CORROBORATED, 2)]
+
+
 def test_a_count_said_of_a_person_is_corroborated_by_the_same_persons() -> None:
     """ECB+ audit: "17 points" of three players in a round-up were one corroborated figure."""
     players = _compare(

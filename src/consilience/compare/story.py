@@ -127,8 +127,8 @@ def _align(claims: list[Claim], settings: Settings, embedder: Embedder) -> tuple
     (``fact_group_mean``), the sentences of one article they would put together say one thing
     (``fact_link``): an article's conviction, escape and shooting sentences, each matched in
     another report, are three facts, not one. Last, a sentence that counts one thing differently
-    from another source's in its group leaves it (:func:`_without_clashing_counts`: "25 points and
-    16 rebounds" and "22 points and nine rebounds" are two games).
+    from another source's in its group, or gives another share, leaves it (:func:`_without_clashing_counts`:
+    "25 points and 16 rebounds" and "22 points and nine rebounds" are two games).
     """
     if not claims:
         return [], np.zeros((0, 0), dtype=np.float32)
@@ -212,10 +212,11 @@ def _without_clashing_counts(
 
 
 def _counts(claim: Claim) -> dict[str, list[Quantity]]:
-    """The counts a sentence gives, by what they count ("point", "killed"), conversions left out.
+    """The counts a sentence gives, by what they count ("point", "killed"), and its shares (under "%").
 
-    Ages are left out (a person's: "Subryan, 23" and "Chohan, 59" in one fact are no clash), and so is a toll's
-    part of a list, which counts a subset ("killed two women and a man"; "25 points and 16 rebounds" count all).
+    Conversions are left out, and so are ages (a person's: "Subryan, 23" and "Chohan, 59" in one fact are no
+    clash) and a toll's part of a list, which counts a subset ("killed two women and a man"; "25 points and 16
+    rebounds" count all).
     """
     found: dict[str, list[Quantity]] = defaultdict(list)
     for quantity in claim.article.quantities:
@@ -225,6 +226,9 @@ def _counts(claim: Claim) -> dict[str, list[Quantity]]:
             continue
         if quantity.slot and quantity.slot != "age" and quantity.measure == "count":
             found[quantity.slot].append(quantity)
+        elif quantity.unit == "percent" and not quantity.part:
+            # "stocks plunged 5.4 per cent" and "closed down 3.9 percent": shares are not compared within a fact either
+            found["%"].append(quantity)
     return found
 
 
