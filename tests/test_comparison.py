@@ -59,6 +59,13 @@ def _by_status(result: StoryComparison, status: FactStatus) -> list[str]:
         ("chased him for 30 miles", 30 * 1.609344, "km"),
         ("Gigante was serving a 12 - year sentence for a racketeering conspiracy conviction", 12, "year"),
         ("led police on a 20-mile chase", 20 * 1.609344, "km"),
+        # drawn pairs: a man's weight was corroborated as "£200"
+        ("Described as weighing approximately 200 pounds, Lyons warned", 200 * 0.45359237, "kg"),
+        ("Comeaux, a 200 - pound black male, was serving a life sentence", 200 * 0.45359237, "kg"),
+        ("a 6-foot man", 6 * 0.3048, "m"),
+        # ...and a tokenised height and weight was "8, 135 pounds", £8,135
+        ("Deputies said that Orozco is 5 - foot - 8, 135 pounds, with tattoos", 135 * 0.45359237, "kg"),
+        ("The thieves took 200 pounds from the till", 200, "money:GBP"),
     ],
 )
 def test_quantities_normalised(text: str, amount: float, measure: str) -> None:

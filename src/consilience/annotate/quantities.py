@@ -46,7 +46,7 @@ _UNITS = {
 _HYPHEN_UNITS = {
     "year": ("year", 1.0), "month": ("month", 1.0), "week": ("week", 1.0), "day": ("day", 1.0),
     "hour": ("hour", 1.0), "night": ("night", 1.0), "mile": ("km", 1.609344), "kilometre": ("km", 1.0),
-    "kilometer": ("km", 1.0), "metre": ("m", 1.0), "meter": ("m", 1.0),
+    "kilometer": ("km", 1.0), "metre": ("m", 1.0), "meter": ("m", 1.0), "foot": ("m", 0.3048),
 }  # fmt: skip
 _QUALIFIERS = [
     (re.compile(r"(more than|over|above|upwards of|in excess of|(?:topp|pass|surpass|exceed)(?:ed|es|s)|tops)\s+$",
@@ -90,6 +90,22 @@ _STOP_NOUNS = {"and", "the", "of", "to", "in", "on", "or", "for", "with", "from"
                "were", "are", "have", "has", "had", "a", "an", "per"}  # fmt: skip
 
 
+_KG_PER_POUND = 0.45359237
+_WEIGHT_HEDGES = (
+    r"in\s+at|about|approximately|around|nearly|almost|some|roughly|over|more\s+than|less\s+than|under|at\s+least|just"
+)
+_HEIGHT_BEFORE = re.compile(r"\b(?:foot|feet|inch(?:es)?|tall)(?:\s?-\s?\d{1,2})?\s?,\s*$", re.I)
+_WEIGHT_BEFORE = re.compile(rf"\bweigh(?:s|ed|ing|t)?\b(?:\s+(?:{_WEIGHT_HEDGES}))*\s*$", re.I)
+
+
+def _is_weight(before: str, written: str) -> bool:
+    """Pounds as a weight: after "weigh(ing)" or a height ("5-foot-8, 135 pounds"), or as an adjective ("a 200-pound
+    man")."""
+    return bool(
+        _WEIGHT_BEFORE.search(before) or _HEIGHT_BEFORE.search(before) or re.search(r"\d\s?-\s?pound$", written, re.I)
+    )
+
+
 def extract_quantities(text: str, sentences: list[Sentence]) -> list[Quantity]:
     """Every quantity in ``text`` with its sentence index, normalised amount, unit and currency."""
     found: list[Quantity] = []
@@ -116,6 +132,10 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
         start += 1
     before = text[max(0, start - 40) : start]
     after = text[end : end + 40]
+    if not is_word and re.search(r"(?:foot|feet)\s?-\s?$", before) and (inches := re.match(r"\d{1,2},\s", raw_number)):
+        # "5 - foot - 8, 135 pounds" as tokenised text writes a height and a weight: not 8,135 of anything
+        weight = _QUANTITY.match(text, match.start("num") + inches.end())
+        return _to_quantity(text, weight, sentences) if weight else None
     plain = not (currency_prefix or scale_word or suffix or hyphen_unit)
     if hyphen_unit and re.fullmatch(r"1[5-9]\d\d|20\d\d", raw_number):
         return None  # "the 2010-year budget" names a year
@@ -136,7 +156,10 @@ def _to_quantity(text: str, match: re.Match[str], sentences: list[Sentence]) -> 
         amount *= _SCALES[scale_word]
     currency = _PREFIX_CURRENCIES.get(currency_prefix) if currency_prefix else None
     unit: str | None = None
-    if suffix in _SUFFIX_CURRENCIES:
+    if suffix in ("pound", "pounds") and not currency_prefix and not scale_word and _is_weight(before, match.group(0)):
+        unit, currency = "kg", None  # "weighing 200 pounds", "a 200-pound man": a weight, not sterling
+        amount *= _KG_PER_POUND
+    elif suffix in _SUFFIX_CURRENCIES:
         currency = currency or _SUFFIX_CURRENCIES[suffix]
         if currency_prefix == "$" and suffix != "dollars":
             currency = _SUFFIX_CURRENCIES[suffix]
