@@ -140,6 +140,23 @@ def test_a_pronoun_speaker_is_marked_inferred_and_a_title_gives_way_to_the_name(
     assert [q.speaker for q in untitled.quotes if q.direct] == ["officer"]
 
 
+def test_a_title_before_a_name_does_not_end_a_sentence() -> None:
+    """Drawn pairs (ECB+): the parser ended sentences at "police Const." and "Dist. Atty.", and two reports'
+    "Vancouver police Const." and "city police spokesman Const." were one corroborated fact."""
+    article = _article(
+        '"A man came in," Vancouver police Const. Tim Fanning said. Los Angeles County Dist. Atty. Steve Cooley '
+        "said he expected a murder charge.\n\nDr.\nSmith wrote the report."
+    )
+    assert [s.text for s in article.sentences] == [
+        '"A man came in," Vancouver police Const. Tim Fanning said.',
+        "Los Angeles County Dist. Atty. Steve Cooley said he expected a murder charge.",
+        "Dr.",
+        "Smith wrote the report.",
+    ]
+    fanning = next(e for e in article.entities if e.text == "Tim Fanning")
+    assert article.sentences[fanning.sentence].text.startswith('"A man came in,"')
+
+
 def test_a_quote_opening_between_sentences_belongs_to_the_next_one() -> None:
     """Regression (ECB+): a quote whose opening mark fell between two sentences was placed in the first one."""
     article = _article('Colts beat Chiefs. He said no. " Luck broke the record of 4,051 yards in the second quarter."')

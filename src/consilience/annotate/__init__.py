@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from .quotes import extract_quotes
 from .slots import assign_slots
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Span
 
 __all__ = ["annotate_article", "annotate_articles", "merge_entities", "resolve_dates", "resolve_speaker"]
 
@@ -67,13 +68,14 @@ def annotate_article(article: Article, settings: Settings = DEFAULT_SETTINGS) ->
 
 def _add_doc(article: Article, doc: Doc, offset: int) -> None:
     sentence_of: dict[int, int] = {}
-    for span in doc.sents:
+    for span, joined in _sentences(doc):
         text = span.text.strip()
         if not text:
             continue
         lead = span.text.find(text)
         index = len(article.sentences)
         sentence_of[span.start] = index
+        sentence_of.update(dict.fromkeys(joined, index))
         begin = offset + span.start_char + lead
         article.sentences.append(Sentence(index=index, start=begin, end=begin + len(text), text=text))
     for span in doc.sents:
@@ -82,6 +84,40 @@ def _add_doc(article: Article, doc: Doc, offset: int) -> None:
     mentions = mentions_from_doc(doc, offset, sentence_of)
     article.entities.extend(mentions)
     article.quotes.extend(extract_quotes(doc, offset, article.entities))
+
+
+# titles written before a name: the parser ends a sentence at "police Const." and the name starts the next one, so
+# "Vancouver police Const." alone was a sentence, and a fact with another report's "city police spokesman Const."
+_TITLE_AT_END = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Sgt|Lt|Capt|Cpl|Const|Det|Insp|Supt|Col|Gen|Maj|Gov|Sen|Rep|Prof|Rev|Adm|Cmdr|Pvt|Atty|Dist"
+    r"|Asst)\.$"
+)
+
+
+def _sentences(doc: Doc) -> Iterator[tuple[Span, list[int]]]:
+    """The parser's sentences, one ending on a title ("Sgt.") joined to the next when that starts on a name.
+
+    Yields each sentence with the starts of the parser's sentences joined into it.
+    """
+    pending: Span | None = None
+    joined: list[int] = []
+    for span in doc.sents:
+        if pending is not None:
+            before = doc[span.start - 1]
+            if span[0].text[:1].isupper() and "\n" not in before.text + before.whitespace_:
+                joined.append(span.start)
+                span = doc[pending.start : span.end]
+            else:
+                yield pending, joined
+                joined = []
+            pending = None
+        if _TITLE_AT_END.search(span.text.rstrip()):
+            pending = span
+        else:
+            yield span, joined
+            joined = []
+    if pending is not None:
+        yield pending, joined
 
 
 def _annotate_rules(article: Article, settings: Settings) -> None:
