@@ -530,6 +530,13 @@ def test_evaluate_comparison_scores_drawn_pairs_as_corroboration_precision(
     assert report["drawn"]["joined"] == {"right": 1}
     assert report["drawn"]["precision"] == 1.0 and report["drawn"]["recall_right"] == 1.0
     assert report["drawn_wrong_joined"] == []
+    # the same pair labelled wrong: it counts against precision, and --json names it
+    quote["label"], quote["note"] = "wrong", "for the test"
+    subset.write_text(json.dumps({"stories": [{"story": "ecb-14-ecb", "items": [quote]}]}))
+    assert main(["evaluate", "comparison", str(subset), str(DATASETS / "ecbplus-dev.jsonl"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["drawn"]["precision"] == 0.0 and report["drawn"]["recall_right"] == 1.0
+    assert report["drawn_wrong_joined"] == [f"ecb-14-ecb/drawn/{quote['slot']}: for the test"]
     apart["label"] = "maybe"
     subset.write_text(json.dumps({"stories": [{"story": "ecb-14-ecb", "items": [apart]}]}))
     assert main(["evaluate", "comparison", str(subset), str(DATASETS / "ecbplus-dev.jsonl")]) == EXIT_INPUT

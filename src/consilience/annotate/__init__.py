@@ -20,7 +20,7 @@ from .entities import mentions_from_doc, merge_entities, resolve_speaker
 from .language import detect_language
 from .nlp import chunk_text, load_pipeline
 from .quantities import extract_quantities
-from .quotes import extract_quotes
+from .quotes import TITLE_ABBREVIATIONS, extract_quotes
 from .slots import assign_slots
 
 if TYPE_CHECKING:
@@ -88,10 +88,7 @@ def _add_doc(article: Article, doc: Doc, offset: int) -> None:
 
 # titles written before a name: the parser ends a sentence at "police Const." and the name starts the next one, so
 # "Vancouver police Const." alone was a sentence, and a fact with another report's "city police spokesman Const."
-_TITLE_AT_END = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Dr|Sgt|Lt|Capt|Cpl|Const|Det|Insp|Supt|Col|Gen|Maj|Gov|Sen|Rep|Prof|Rev|Adm|Cmdr|Pvt|Atty|Dist"
-    r"|Asst)\.$"
-)
+_TITLE_AT_END = re.compile(rf"\b(?:{'|'.join(t.capitalize() for t in sorted(TITLE_ABBREVIATIONS))})\.$")
 
 
 def _sentences(doc: Doc) -> Iterator[tuple[Span, list[int]]]:

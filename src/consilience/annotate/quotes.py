@@ -155,10 +155,12 @@ def _subject_of(verb: Any, doc: Any, offset: int, mentions: list[EntityMention])
     return phrase, False
 
 
-_TITLES = {
-    "mr", "mrs", "ms", "dr", "sgt", "lt", "capt", "cpl", "det", "col", "gen", "maj", "gov", "sen", "rep", "insp",
-    "supt", "prof", "rev", "officer", "sergeant", "detective", "lieutenant", "captain", "inspector", "chief",
-}  # fmt: skip
+# titles abbreviated before a name ("Sgt. Marty Earley"); the sentence splitter never ends a sentence on one
+TITLE_ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "sgt", "lt", "capt", "cpl", "const", "det", "col", "gen", "maj", "gov", "sen", "rep",
+    "insp", "supt", "prof", "rev", "adm", "cmdr", "pvt", "atty", "dist", "asst",
+})  # fmt: skip
+_TITLES = TITLE_ABBREVIATIONS | {"officer", "sergeant", "detective", "lieutenant", "captain", "inspector", "chief"}
 
 
 def _antecedent(position: int, mentions: list[EntityMention]) -> str | None:

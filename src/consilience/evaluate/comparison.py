@@ -218,11 +218,11 @@ def load_gold(path: str | Path) -> list[GoldStory]:
                 value = mention.get("value")
                 evidence.append(Evidence(str(mention["article"]), str(mention["evidence"]),
                                          None if value is None else str(value)))  # fmt: skip
-            label_value = str(item.get("label", ""))
-            if item["type"] == "drawn" and label_value not in DRAWN_LABELS:
+            drawn_label = str(item.get("label", ""))
+            if item["type"] == "drawn" and drawn_label not in DRAWN_LABELS:
                 raise InputError(str(path), f"{label}: a drawn item's label must be one of {', '.join(DRAWN_LABELS)}")
             items.append(GoldItem(raw["story"], item["type"], str(item.get("slot", "")), evidence,
-                                  str(item.get("note", "")), label_value))  # fmt: skip
+                                  str(item.get("note", "")), drawn_label))  # fmt: skip
         stories.append(GoldStory(raw["story"], items, [str(a) for a in raw.get("articles", [])]))
     return stories
 
