@@ -37,7 +37,7 @@ from .store.codec import stats_from_bytes, stats_to_bytes
 
 BATCH = 128  # articles per transaction: small enough that a crash loses little work, big enough to embed efficiently
 # keys the store's cached annotations and comparisons: raise the revision when either's output changes
-PIPELINE_VERSION = f"consilience-{__version__}/7"
+PIPELINE_VERSION = f"consilience-{__version__}/8"
 _EMBEDDER_CHOICE = {"all-MiniLM-L6-v2-onnx-int8": "minilm"}  # stored embedder name -> the --embedder value
 _ANNOTATION_FIELDS = ("sentences", "entities", "quantities", "dates", "quotes", "reference_date", "reference_evidence")
 
