@@ -17,7 +17,8 @@ story had, so a judged sample can be read as a share of all.
 With ``--gold``, the facts are drawn from the gold set's stories, compared as
 ``consilience evaluate comparison`` compares them, and ``--draw-out`` writes
 one pair of sentences of each drawn fact (two sources, drawn at random) as
-``drawn`` gold items with an empty ``label``: a person labels each pair right,
+``drawn`` gold items with an empty ``label``, leaving out pairs the gold set
+already labels (``--keep N`` keeps N of the rest at random): a person labels each pair right,
 partly or wrong, and adds the items to the gold set, whose evaluation then
 gives the precision of the corroborations it still makes on those pairs.
 """
@@ -27,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 from conflict_audit import compared_stories
@@ -37,15 +37,29 @@ from consilience.evaluate.datasets import load_labelled
 from consilience.model import FactStatus, StoryComparison
 
 
-def _gold_stories(gold: Path, datasets: list[Path]) -> Iterator[tuple[str, StoryComparison]]:
+def _gold_stories(gold: Path, datasets: list[Path]) -> list[tuple[str, StoryComparison]]:
     compared: list[tuple[str, StoryComparison]] = []
     evaluate_comparison(load_gold(gold), [load_labelled(d) for d in datasets],
                         on_story=lambda story, comparison: compared.append((story, comparison)))  # fmt: skip
-    yield from compared
+    return compared
 
 
-def _drawn_items(drawn: list[dict], seed: int) -> dict:
-    """One pair of sentences of two sources per drawn fact, as gold items to label."""
+def _labelled_pairs(gold: Path) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The drawn pairs a gold file already holds: (story, its two (article, evidence) sorted)."""
+    data = json.loads(gold.read_text(encoding="utf-8"))
+    return {_pair_key(story["story"], item) for story in data["stories"] for item in story["items"]
+            if item["type"] == "drawn"}  # fmt: skip
+
+
+def _pair_key(story: str, item: dict) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return story, tuple(sorted((m["article"], m["evidence"]) for m in item["mentions"]))
+
+
+def _drawn_items(drawn: list[dict], seed: int, labelled: set, keep: int | None) -> dict:
+    """One pair of sentences of two sources per drawn fact, as gold items to label.
+
+    Pairs the gold set already labels are left out; ``keep`` of the rest are kept at random.
+    """
     rng = random.Random(seed)
     stories: dict[str, list[dict]] = {}
     for item in drawn:
@@ -58,7 +72,14 @@ def _drawn_items(drawn: list[dict], seed: int) -> dict:
             "type": "drawn", "slot": item["slot"] or item["text"][:60], "label": "",
             "mentions": [{"article": m["article"], "evidence": m["text"]} for m in pair],
         })  # fmt: skip
-    return {"stories": [{"story": story, "items": items} for story, items in sorted(stories.items())]}
+    items = [(story, item) for story, found in sorted(stories.items()) for item in found
+             if _pair_key(story, item) not in labelled]  # fmt: skip
+    if keep is not None and keep < len(items):
+        items = sorted(random.Random(seed).sample(items, keep), key=lambda pair: pair[0])
+    kept: dict[str, list[dict]] = {}
+    for story, item in items:
+        kept.setdefault(story, []).append(item)
+    return {"stories": [{"story": story, "items": found} for story, found in kept.items()]}
 
 
 def main() -> None:
@@ -66,6 +87,7 @@ def main() -> None:
     parser.add_argument("dataset", type=Path, nargs="+")
     parser.add_argument("--gold", type=Path, help="draw from this gold set's stories only")
     parser.add_argument("--draw-out", type=Path, help="with --gold: write one sentence pair per drawn fact here")
+    parser.add_argument("--keep", type=int, help="with --draw-out: keep this many of the pairs not yet labelled")
     parser.add_argument("--sample", type=int, default=30, help="facts drawn (default 30)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
@@ -91,7 +113,8 @@ def main() -> None:
     drawn = random.Random(args.seed).sample(corroborated, min(args.sample, len(corroborated)))
     summary = {"stories": stories, "facts": facts, "corroborated": len(corroborated), "sample": drawn}
     if args.draw_out:
-        args.draw_out.write_text(json.dumps(_drawn_items(drawn, args.seed), indent=1, ensure_ascii=False) + "\n")
+        items = _drawn_items(drawn, args.seed, _labelled_pairs(args.gold), args.keep)
+        args.draw_out.write_text(json.dumps(items, indent=1, ensure_ascii=False) + "\n")
     if args.json:
         print(json.dumps(summary, indent=1))
         return
